@@ -1,0 +1,118 @@
+"""The `mall` command: db upgrade/check, seed-demo, serve, jobs, create-user."""
+
+from __future__ import annotations
+
+import os
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import func, select
+
+from mall.db import session_scope
+
+
+def _factory():
+    return current_app.extensions["mall.session_factory"]
+
+
+def _url() -> str:
+    return current_app.extensions["mall.config"].database_url
+
+
+def _create_app():
+    from mall.app import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False)
+def main():
+    """政采商城 management command."""
+
+
+@main.group()
+def db():
+    """Database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+@with_appcontext
+def db_upgrade():
+    """Apply every migration (creates the SQLite file under instance/ when needed)."""
+    from mall import migrate
+
+    migrate.upgrade(_url())
+    click.echo("数据库已升级到最新版本")
+
+
+@db.command("check")
+@with_appcontext
+def db_check():
+    """Fail when the models and the migrations disagree."""
+    from mall import migrate
+
+    migrate.check(_url())
+    click.echo("模型与迁移一致")
+
+
+@main.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Only seed when there are no users yet.")
+@with_appcontext
+def seed_demo(if_empty: bool):
+    """Load deterministic demo data and print the demo accounts."""
+    from mall.accounts import User
+    from mall.seed import DEMO_PASSWORD, seed
+
+    with session_scope(_factory()) as session:
+        if if_empty and session.scalar(select(func.count()).select_from(User)):
+            click.echo("数据库已有数据，跳过演示数据")
+            return
+        accounts = seed(session)
+    click.echo("演示账号（密码均为 %s）：" % DEMO_PASSWORD)
+    for username, role, note in accounts:
+        click.echo(f"  {username:<14} {role:<10} {note}")
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int)
+@click.option("--threads", default=8, type=int)
+def serve(host: str, port: int, threads: int):
+    """Serve the mall with waitress (production-grade WSGI server)."""
+    from waitress import serve as waitress_serve
+
+    from mall.app import create_app
+
+    click.echo(f"政采商城运行于 http://{host}:{port}/")
+    waitress_serve(create_app(), host=host, port=port, threads=threads)
+
+
+@main.command("jobs")
+@with_appcontext
+def jobs():
+    """Run the clock jobs once (e.g. lift suspensions whose due date passed)."""
+    from mall.clock import local_today
+    from suppliers.status import lift_expired
+
+    with session_scope(_factory()) as session:
+        lifted = lift_expired(session, local_today())
+    click.echo(f"恢复到期暂停/禁止的供应商：{len(lifted)} 家")
+
+
+@main.command("create-user")
+@click.argument("username")
+@click.argument("role")
+@click.option("--password", prompt=True, hide_input=True)
+@click.option("--name", default=None)
+@click.option("--unit-id", type=int, default=None)
+@click.option("--supplier-id", type=int, default=None)
+@with_appcontext
+def create_user(username, role, password, name, unit_id, supplier_id):
+    """Create an account (e.g. the first admin)."""
+    from mall.accounts import create_user as create
+
+    with session_scope(_factory()) as session:
+        create(session, None, username=username, display_name=name or username, role=role,
+               password=password, budget_unit_id=unit_id, supplier_id=supplier_id)
+    click.echo(f"已创建用户 {username}")
