@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from marshmallow import fields
 from sqlalchemy import select
 
 from mall.clock import local_today
@@ -17,6 +18,10 @@ from suppliers.models import SIZE_LABELS, STATUS_LABELS, Supplier
 from suppliers.schemas import RegistrationIn, StatusChangeIn
 
 bp = Blueprint("suppliers", __name__, template_folder="templates")
+
+
+class StatusChangeForm(StatusChangeIn):
+    back = fields.String(load_default=None)
 
 
 @bp.route("/suppliers/register", methods=["GET", "POST"])
@@ -65,7 +70,7 @@ def review():
 @page_roles(Role.OPERATOR, Role.ADMIN)
 def change_status(supplier_id: int):
     try:
-        data = load_form(StatusChangeIn())
+        data = load_form(StatusChangeForm())
         supplier = status.transition(db(), current_user, supplier_id, data["action"],
                                      reason_code=data.get("reason_code"),
                                      note=data.get("note"), until=data.get("until"),
@@ -73,6 +78,7 @@ def change_status(supplier_id: int):
         flash(f"{supplier.name}：{status.ACTION_LABELS[data['action']]}，当前状态"
               f"“{supplier.status_label}”", "success")
     except DomainError as err:
-        flash(f"操作未执行：{err.message}", "error")
+        details = "；".join(f"{k}: {'、'.join(map(str, v))}" for k, v in err.errors.items())
+        flash(f"操作未执行：{err.message}" + (f"（{details}）" if details else ""), "error")
         return redirect(url_for("suppliers.profile", supplier_id=supplier_id)), 303
     return redirect(safe_next(request.form.get("back")) or url_for("suppliers.review"))
