@@ -44,10 +44,13 @@ def load_categories(session: Session) -> int:
             cat.priority_green = _flag(row["priority_green"])
             cat.canteen_food = _flag(row["canteen_food"])
     session.flush()
-    known = {(m.code_2013, m.code_2022) for m in session.scalars(select(GreenCodeMap))}
+    known = {(m.code_2013, m.code_2022, m.list_name)
+             for m in session.scalars(select(GreenCodeMap))}
     with GREEN_MAP_FILE.open(encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
-            if (row["code_2013"], row["code_2022"]) not in known:
+            key = (row["code_2013"], row["code_2022"], row["list"])
+            if key not in known:
+                known.add(key)
                 session.add(GreenCodeMap(code_2013=row["code_2013"], code_2022=row["code_2022"],
                                          name=row["name"], list_name=row["list"]))
     session.flush()

@@ -16,8 +16,8 @@ from suppliers.models import Supplier
 from suppliers.schemas import (
     RegistrationIn,
     StatusChangeIn,
-    SupplierOut,
     SupplierPage,
+    SupplierOut,
     SupplierPrivateOut,
     SupplierQuery,
 )
@@ -80,7 +80,7 @@ class SupplierItem(MethodView):
         if supplier is None:
             raise NotFound("供应商不存在", code="supplier_not_found")
         if not sees_private(api_actor(), supplier_id):
-            return SupplierOut().dump(supplier)
+            return supplier.public()  # no contact or bank details
         return supplier
 
 

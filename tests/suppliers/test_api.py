@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import func, select
 
 from mall.audit import AuditEvent
 from mall.roles import Role
+from suppliers import status
 from suppliers.models import Supplier
 from tests import factories
 from tests.conftest import bearer, csrf_token, login
@@ -134,8 +137,6 @@ def test_buyer_lists_only_active_suppliers(client, db):
     active = factories.supplier(db)
     pending = factories.supplier(db, active=False)
     suspended = factories.supplier(db)
-    from suppliers import status
-
     status.transition(db, None, suspended.id, "suspend", reason_code="contract_breach")
     db.flush()
     buyer = factories.user(db, Role.BUYER)
@@ -195,6 +196,20 @@ def test_others_do_not_see_contact_and_bank_details(client, db, role):
     assert res.json["id"] == target.id and res.json["name"] == target.name
     assert "bank_account" not in res.json and "contact_phone" not in res.json
     assert not PRIVATE_KEYS & set(res.json)
+
+
+def test_others_can_read_a_suspension_with_a_due_date(client, db):
+    # The public view of a supplier whose status_until is set must not fail.
+    target = factories.supplier(db)
+    status.transition(db, None, target.id, "suspend", reason_code="collusion",
+                      until=date(2099, 1, 1))
+    db.flush()
+    buyer = factories.user(db, Role.BUYER)
+    res = client.get(f"/api/v1/suppliers/{target.id}", headers=bearer(db, buyer))
+    assert res.status_code == 200
+    assert res.json["status"] == "suspended"
+    assert res.json["status_until"] == "2099-01-01"
+    assert "bank_account" not in res.json
 
 
 def test_supplier_sees_its_own_details(client, db):

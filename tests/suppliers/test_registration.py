@@ -182,3 +182,14 @@ def test_register_page_good_post_redirects_and_creates_pending_supplier(client, 
     supplier = db.scalar(select(Supplier).where(Supplier.uscc == data["uscc"]))
     assert supplier is not None and supplier.status == "pending"
     assert db.scalar(select(User).where(User.username == data["username"])) is not None
+
+
+def test_taken_username_is_409_and_leaves_no_orphan_supplier(client, db):
+    taken = factories.user(db, Role.OPERATOR).username
+    before = counts(db)
+    data = body(username=taken)
+    res = client.post(API, json=data)
+    assert res.status_code == 409
+    assert res.json["code"] == "username_taken"
+    assert db.scalar(select(Supplier).where(Supplier.uscc == data["uscc"])) is None
+    assert counts(db) == before
