@@ -2,8 +2,8 @@
 
 from catalog import models as catalog_models  # noqa: F401
 from mall import accounts, audit  # noqa: F401
+from mall.db import Base
 from orders import models as orders_models  # noqa: F401
 from suppliers import models as suppliers_models  # noqa: F401
-from mall.db import Base
 
 metadata = Base.metadata

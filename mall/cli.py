@@ -69,7 +69,7 @@ def seed_demo(if_empty: bool):
             click.echo("数据库已有数据，跳过演示数据")
             return
         accounts = seed(session)
-    click.echo("演示账号（密码均为 %s）：" % DEMO_PASSWORD)
+    click.echo(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
     for username, role, note in accounts:
         click.echo(f"  {username:<14} {role:<10} {note}")
 

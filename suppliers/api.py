@@ -16,8 +16,8 @@ from suppliers.models import Supplier
 from suppliers.schemas import (
     RegistrationIn,
     StatusChangeIn,
-    SupplierPage,
     SupplierOut,
+    SupplierPage,
     SupplierPrivateOut,
     SupplierQuery,
 )
