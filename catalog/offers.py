@@ -15,6 +15,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from catalog import pricewatch
 from catalog.models import (
     OFFER_STATUS_LABELS,
     Category,
@@ -224,6 +225,16 @@ def needs_review(offer: Offer, changed: dict) -> bool:
 
 
 def _apply(session: Session, offer: Offer, changes: dict) -> None:
+    old_product_id = offer.product_id
+    _apply_fields(session, offer, changes)
+    if offer.status == S.ACTIVE and ("price" in changes or offer.product_id != old_product_id):
+        session.flush()
+        pricewatch.recompute(session, offer.product_id)
+        if offer.product_id != old_product_id:
+            pricewatch.recompute(session, old_product_id)
+
+
+def _apply_fields(session: Session, offer: Offer, changes: dict) -> None:
     product_changes = {k: v for k, v in changes.items() if k in PRODUCT_FIELDS}
     if {"category_code", "brand", "model"} & set(product_changes):
         cur = snapshot(offer)
@@ -350,6 +361,8 @@ def transition(session: Session, actor, offer_id: int, action: str, *,
             waiting.state = "superseded"
     audit.record(session, actor, f"offer.{action}", "offer", offer.id, before=before,
                  after={"status": offer.status, "reason_code": reason_code, "note": note})
+    if S.ACTIVE in (current, target):
+        pricewatch.recompute(session, offer.product_id)
     return offer
 
 
