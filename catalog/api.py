@@ -7,11 +7,27 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 from sqlalchemy import select
 
+from catalog import offers, review
 from catalog.categories import by_code
-from catalog.models import Category
+from catalog.models import Category, Offer, OfferStatus
+from catalog.schemas import (
+    BulkApproveIn,
+    BulkPriceIn,
+    OfferEdit,
+    OfferIn,
+    OfferOut,
+    OfferPage,
+    OfferQuery,
+    QueueItemOut,
+    RestockIn,
+    TransitionIn,
+    VersionOut,
+)
+from mall.clock import local_today
 from mall.errors import NotFound
-from mall.schemas import Schema
-from mall.web import db
+from mall.roles import Role
+from mall.schemas import PageArgs, Schema
+from mall.web import api_actor, api_roles, config, db, paginate
 
 blp = Blueprint("categories_api", __name__, url_prefix="/categories", description="品目")
 
@@ -54,3 +70,146 @@ class CategoryItem(MethodView):
         if category is None:
             raise NotFound("品目不存在", code="category_not_found")
         return category
+
+
+# --- offers (商品报价) -------------------------------------------------------------------
+
+offers_blp = Blueprint("offers_api", __name__, url_prefix="/offers", description="商品报价")
+review_blp = Blueprint("review_api", __name__, url_prefix="/review", description="商品审核")
+SELLERS = (Role.SUPPLIER,)
+REVIEWERS = (Role.OPERATOR, Role.ADMIN)
+
+
+def visible_offer(session, actor, offer_id: int) -> Offer:
+    """Suppliers see their own offers and active ones; operators all; others active only.
+
+    An offer the actor may not see is reported as missing (no existence leak).
+    """
+    offer = session.get(Offer, offer_id)
+    if offer is None or not (
+            offer.status == OfferStatus.ACTIVE.value or actor.role in REVIEWERS
+            or (actor.role == Role.SUPPLIER and actor.supplier_id == offer.supplier_id)):
+        raise NotFound("商品报价不存在", code="offer_not_found")
+    return offer
+
+
+@offers_blp.route("")
+class OffersCollection(MethodView):
+    @api_roles()
+    @offers_blp.arguments(OfferQuery, location="query")
+    @offers_blp.response(200, OfferPage)
+    def get(self, args):
+        """Suppliers list their own offers; operators all; other roles active offers."""
+        actor = api_actor()
+        query = select(Offer).order_by(Offer.id)
+        if actor.role == Role.SUPPLIER:
+            query = query.where(Offer.supplier_id == actor.supplier_id)
+        elif actor.role not in REVIEWERS:
+            query = query.where(Offer.status == OfferStatus.ACTIVE.value)
+        if args["status"]:
+            query = query.where(Offer.status == args["status"])
+        return paginate(db(), query, args["page"], args["per_page"])
+
+    @api_roles(*SELLERS)
+    @offers_blp.arguments(OfferIn)
+    @offers_blp.response(201, OfferOut)
+    def post(self, data):
+        """Create a listing (draft, or pending review with `submit: true`)."""
+        actor = api_actor()
+        certificates, submit = data.pop("certificates"), data.pop("submit")
+        return offers.create_offer(db(), actor, supplier_id=actor.supplier_id, data=data,
+                                   certificates=certificates, submit=submit)
+
+
+@offers_blp.route("/<int:offer_id>")
+class OfferItem(MethodView):
+    @api_roles()
+    @offers_blp.response(200, OfferOut)
+    def get(self, offer_id):
+        return visible_offer(db(), api_actor(), offer_id)
+
+    @api_roles(*SELLERS)
+    @offers_blp.arguments(OfferEdit)
+    @offers_blp.response(200, OfferOut)
+    def patch(self, data, offer_id):
+        """Edit; a price rise or key change of an active offer waits for review."""
+        offers.edit_offer(db(), api_actor(), offer_id, data)
+        return offers.get_offer(db(), offer_id)
+
+
+@offers_blp.route("/<int:offer_id>/versions")
+class OfferVersions(MethodView):
+    @api_roles(Role.SUPPLIER, *REVIEWERS)
+    @offers_blp.response(200, VersionOut(many=True))
+    def get(self, offer_id):
+        offer = offers.get_offer(db(), offer_id)
+        offers.check_owner(api_actor(), offer)
+        return offers.versions(db(), offer_id)
+
+
+@offers_blp.route("/<int:offer_id>/transitions")
+class OfferTransition(MethodView):
+    @api_roles(Role.SUPPLIER, *REVIEWERS)
+    @offers_blp.arguments(TransitionIn)
+    @offers_blp.response(200, OfferOut)
+    def post(self, data, offer_id):
+        """submit / delist (supplier); approve / reject / takedown (operator)."""
+        actor, action = api_actor(), data["action"]
+        if action == "approve":
+            return review.approve(db(), actor, offer_id)
+        if action == "reject":
+            return review.reject(db(), actor, offer_id, data["reason_code"], data["note"])
+        return offers.transition(db(), actor, offer_id, action,
+                                 reason_code=data["reason_code"], note=data["note"])
+
+
+@offers_blp.route("/<int:offer_id>/stock")
+class OfferStock(MethodView):
+    @api_roles(*SELLERS)
+    @offers_blp.arguments(RestockIn)
+    @offers_blp.response(200, OfferOut)
+    def post(self, data, offer_id):
+        return offers.restock(db(), api_actor(), offer_id, data["stock"])
+
+
+@offers_blp.route("/bulk-price")
+class OfferBulkPrice(MethodView):
+    @api_roles(*SELLERS)
+    @offers_blp.arguments(BulkPriceIn)
+    @offers_blp.response(200)
+    def post(self, data):
+        """Set or change by percent; all-or-nothing. Returns applied / pending_review ids."""
+        return offers.bulk_price_change(db(), api_actor(), data["offer_ids"],
+                                        mode=data["mode"], value=data["value"])
+
+
+@review_blp.route("/queue")
+class ReviewQueue(MethodView):
+    @api_roles(*REVIEWERS)
+    @review_blp.arguments(PageArgs, location="query")
+    @review_blp.response(200, QueueItemOut(many=True))
+    def get(self, args):
+        """Pending listings and pending edits, each with its automatic findings."""
+        return queue_items(db(), args["per_page"], (args["page"] - 1) * args["per_page"])
+
+
+@review_blp.route("/bulk-approve")
+class ReviewBulkApprove(MethodView):
+    @api_roles(*REVIEWERS)
+    @review_blp.arguments(BulkApproveIn)
+    @review_blp.response(200)
+    def post(self, data):
+        """Approve the offers without findings; the others are returned with their codes."""
+        return review.bulk_approve_clean(db(), api_actor(), data["offer_ids"], local_today(),
+                                         median_ratio=config().review_median_ratio)
+
+
+def queue_items(session, limit: int, offset: int) -> list[dict]:
+    today, ratio = local_today(), config().review_median_ratio
+    items = []
+    for offer in review.queue(session, limit=limit, offset=offset):
+        pending = offers.pending_version(session, offer.id)
+        items.append({"offer": offer, "kind": "change" if pending else "new",
+                      "proposed": review.under_review(session, offer),
+                      "findings": review.findings(session, offer, today, median_ratio=ratio)})
+    return items

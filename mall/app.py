@@ -206,9 +206,11 @@ def _register(app: Flask) -> None:
 
     api = MallApi(app)
     csrf = app.extensions["mall.csrf"]
-    for module in (mall_api, orders_api, suppliers_api, catalog_api):
-        csrf.exempt(module.blp)  # the API authenticates with bearer tokens, not cookies
-        api.register_blueprint(module.blp, url_prefix=f"/api/v1{module.blp.url_prefix or ''}")
+    api_blueprints = [mall_api.blp, orders_api.blp, suppliers_api.blp, catalog_api.blp,
+                      catalog_api.offers_blp, catalog_api.review_blp]
+    for blp in api_blueprints:
+        csrf.exempt(blp)  # the API authenticates with bearer tokens, not cookies
+        api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
     for module in (mall_views, orders_views, suppliers_views, catalog_views):
         app.register_blueprint(module.bp)
 

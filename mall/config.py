@@ -34,6 +34,8 @@ class Config:
     login_lock_minutes: int = 15
     # 分散采购限额 default per order (CNY); units may override.
     purchase_limit_default: Decimal = Decimal("1000000.00")
+    # Listing review: flag prices above the median of other offers by more than this ratio.
+    review_median_ratio: Decimal = Decimal("0.20")
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -52,6 +54,7 @@ class Config:
             login_max_failures=int(env.get("LOGIN_MAX_FAILURES", "5")),
             login_lock_minutes=int(env.get("LOGIN_LOCK_MINUTES", "15")),
             purchase_limit_default=Decimal(env.get("PURCHASE_LIMIT_DEFAULT", "1000000.00")),
+            review_median_ratio=Decimal(env.get("REVIEW_MEDIAN_RATIO", "0.20")),
         )
         for key, value in overrides.items():
             setattr(cfg, key, value)
