@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from flask import current_app, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields
 from sqlalchemy import select
 
-from catalog import offers, review
+from catalog import images, offers, review
 from catalog.categories import by_code
 from catalog.models import Category, Offer, OfferStatus
 from catalog.schemas import (
@@ -213,3 +216,26 @@ def queue_items(session, limit: int, offset: int) -> list[dict]:
                       "proposed": review.under_review(session, offer),
                       "findings": review.findings(session, offer, today, median_ratio=ratio)})
     return items
+
+
+class ImageOut(Schema):
+    image = fields.String()
+    url = fields.String()
+
+
+@offers_blp.route("/<int:offer_id>/images")
+class OfferImages(MethodView):
+    @api_roles(*SELLERS)
+    @offers_blp.response(201, ImageOut)
+    def post(self, offer_id):
+        """Upload a product image (multipart field `file`; PNG/JPEG/WebP, ≤ 2 MB)."""
+        offer = offers.get_offer(db(), offer_id)
+        offers.check_owner(api_actor(), offer)
+        file = request.files.get("file")
+        content = file.read(images.MAX_BYTES + 1) if file else b""
+        name = images.add_image(db(), api_actor(), offer, content, image_dir())
+        return {"image": name, "url": url_for("catalog.image", name=name)}
+
+
+def image_dir() -> Path:
+    return Path(current_app.instance_path) / "images"

@@ -291,7 +291,11 @@ def edit_offer(session: Session, actor, offer_id: int, changes: dict) -> OfferVe
                      after=proposed)
         return version
     _apply(session, offer, changed)
-    version = _record_version(session, actor, offer, "applied", snapshot(offer))
+    snap = snapshot(offer)
+    waiting = pending_version(session, offer.id)
+    if waiting is not None:  # keep the waiting proposal in step with what applied now
+        waiting.data = {**waiting.data, **{k: snap[k] for k in changed}}
+    version = _record_version(session, actor, offer, "applied", snap)
     offer.version = version.number
     audit.record(session, actor, "offer.edit", "offer", offer.id, before=before,
                  after=snapshot(offer))

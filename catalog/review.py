@@ -146,6 +146,8 @@ def queue(session: Session, *, limit: int = 100, offset: int = 0) -> list[Offer]
 def approve(session: Session, actor, offer_id: int) -> Offer:
     offer = offers.get_offer(session, offer_id, lock=True)
     if offer.status == OfferStatus.ACTIVE.value and offers.pending_version(session, offer.id):
+        if getattr(actor, "role", None) not in ("operator", "admin"):
+            raise Forbidden("只有平台运营可以审核", code="offer_action_forbidden")
         offers.apply_pending_version(session, actor, offer)
         return offer
     return offers.transition(session, actor, offer_id, "approve")

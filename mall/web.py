@@ -98,16 +98,22 @@ def form_data() -> dict:
     return {k: v.strip() for k, v in request.form.items() if k != "csrf_token" and v.strip()}
 
 
-def load_form(schema) -> dict:
-    """Validate a page form with a marshmallow schema; raises ValidationFailed (400)."""
+def load(schema, data: dict) -> dict:
+    """Validate data with a marshmallow schema; raises ValidationFailed (400) with the
+    per-field messages, the same as the API answers."""
     from marshmallow import ValidationError
 
     from mall.errors import ValidationFailed
 
     try:
-        return schema.load(form_data())
+        return schema.load(data)
     except ValidationError as err:
         raise ValidationFailed("提交的数据有误，请检查标出的字段", errors=err.messages) from None
+
+
+def load_form(schema) -> dict:
+    """Validate the request's page form (see `load`)."""
+    return load(schema, form_data())
 
 
 def safe_next(target: str | None) -> str | None:

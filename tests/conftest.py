@@ -5,14 +5,19 @@ from __future__ import annotations
 import re
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy.orm import sessionmaker
 
 from catalog.categories import load_categories
+from mall import accounts
 from mall.accounts import issue_token
 from mall.app import create_app
 from mall.config import Config
 from mall.db import make_engine, session_scope
 from tests import dbutil
+
+# Cheaper argon2 parameters for the suite's many test users (still argon2id, same code path).
+accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 @pytest.fixture(scope="session")

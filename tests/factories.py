@@ -57,3 +57,42 @@ def user(session, role: str, **kw):
         kw["supplier_id"] = supplier(session).id
     return create_user(session, None, username=f"{role}{i}", display_name=f"{role}{i}",
                        role=role, password=PASSWORD, **kw)
+
+
+OFFER_PATHS = {"draft": [], "pending": ["submit"], "active": ["submit", "approve"],
+               "rejected": ["submit", "reject"], "delisted": ["submit", "approve", "delist"],
+               "expired": ["submit", "approve", "expire"]}
+
+
+def offer(session, supplier_id: int | None = None, *, status: str = "draft",
+          certificates: list[dict] | None = None, **fields):
+    """An offer (复印纸 by default) brought to `status` through catalog.offers itself.
+
+    A new active supplier when `supplier_id` is None. The supplier's own user creates and
+    submits it; an operator approves or rejects it (reason "other"); "expire" is the system.
+    """
+    from catalog import offers as catalog_offers
+
+    if supplier_id is None:
+        supplier_id = supplier(session).id
+    data = {"category_code": "A05040101", "brand": "得力", "model": f"DL-{n():06d}",
+            "title": "得力 A4 复印纸 70g 500张/包", "price": Decimal("25.00"),
+            "market_price": Decimal("28.00"), "stock": 100, "delivery_regions": "全国",
+            "specs": {"规格": "A4", "克重": "70g", "包装": "500张/包"}} | fields
+    seller = user(session, "supplier", supplier_id=supplier_id)
+    created = catalog_offers.create_offer(session, seller, supplier_id=supplier_id, data=data,
+                                          certificates=certificates)
+    operator = None
+    for action in OFFER_PATHS[status]:
+        roles = catalog_offers.TRANSITIONS[action][2]
+        if "supplier" in roles:
+            actor = seller
+        elif "operator" in roles:
+            operator = operator or user(session, "operator")
+            actor = operator
+        else:
+            actor = None
+        reason = "other" if action in catalog_offers.REASONS_FOR else None
+        catalog_offers.transition(session, actor, created.id, action, reason_code=reason)
+    assert created.status == status
+    return created
