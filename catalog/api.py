@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
-from flask import current_app, request, url_for
+from flask import current_app, request, send_file, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields
 from sqlalchemy import select
 
-from catalog import images, offers, review
+from catalog import images, offers, review, upload
 from catalog.categories import by_code
 from catalog.models import Category, Offer, OfferStatus
 from catalog.schemas import (
@@ -23,11 +24,13 @@ from catalog.schemas import (
     OfferQuery,
     QueueItemOut,
     RestockIn,
+    TemplateArgs,
     TransitionIn,
+    UploadArgs,
     VersionOut,
 )
 from mall.clock import local_today
-from mall.errors import NotFound
+from mall.errors import NotFound, ValidationFailed
 from mall.roles import Role
 from mall.schemas import PageArgs, Schema
 from mall.web import api_actor, api_roles, config, db, paginate
@@ -207,10 +210,10 @@ class ReviewBulkApprove(MethodView):
                                          median_ratio=config().review_median_ratio)
 
 
-def queue_items(session, limit: int, offset: int) -> list[dict]:
+def queue_items(session, limit: int, offset: int, text: str | None = None) -> list[dict]:
     today, ratio = local_today(), config().review_median_ratio
     items = []
-    for offer in review.queue(session, limit=limit, offset=offset):
+    for offer in review.queue(session, limit=limit, offset=offset, text=text):
         pending = offers.pending_version(session, offer.id)
         items.append({"offer": offer, "kind": "change" if pending else "new",
                       "proposed": review.under_review(session, offer),
@@ -239,3 +242,46 @@ class OfferImages(MethodView):
 
 def image_dir() -> Path:
     return Path(current_app.instance_path) / "images"
+
+
+class UploadReportOut(Schema):
+    applied = fields.Boolean()
+    created = fields.Integer()
+    valid_rows = fields.Integer()
+    error_rows = fields.Integer()
+    errors = fields.List(fields.Dict())
+
+
+@offers_blp.route("/upload")
+class OfferUpload(MethodView):
+    @api_roles(*SELLERS)
+    @offers_blp.arguments(UploadArgs, location="query")
+    @offers_blp.response(200, UploadReportOut)
+    def post(self, args):
+        """Bulk upload (multipart field `file`, CSV or XLSX). With errors and without
+        `apply_valid_rows=true` nothing is written and every bad cell is reported (422)."""
+        file = request.files.get("file")
+        if file is None or not file.filename:
+            raise ValidationFailed("请选择要上传的 CSV 或 XLSX 文件", errors={"file": ["请选择文件"]})
+        actor = api_actor()
+        report = upload.upload(db(), actor, actor.supplier_id, file.read(), file.filename,
+                               apply_valid_rows=args["apply_valid_rows"], submit=args["submit"])
+        if not report["applied"]:
+            raise ValidationFailed(f"文件有 {len(report['errors'])} 处错误，未导入任何商品",
+                                   code="upload_rejected", status=422,
+                                   errors={"rows": report["errors"]})
+        return report
+
+
+@offers_blp.route("/upload-template")
+class OfferUploadTemplate(MethodView):
+    @offers_blp.arguments(TemplateArgs, location="query")
+    def get(self, args):
+        """The bulk-upload template (XLSX or CSV) with two example rows."""
+        if args["format"] == "csv":
+            return send_file(io.BytesIO(upload.template_csv()), mimetype="text/csv",
+                             as_attachment=True, download_name="offers-template.csv")
+        return send_file(io.BytesIO(upload.template_xlsx()), as_attachment=True,
+                         download_name="offers-template.xlsx",
+                         mimetype="application/vnd.openxmlformats-officedocument"
+                                  ".spreadsheetml.sheet")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -25,6 +26,9 @@ from mall.errors import Forbidden, field_error
 DATA_DIR = Path(__file__).parent / "data"
 DEFAULT_MEDIAN_RATIO = Decimal("0.20")
 GREEN_WORDS = ("节能", "环保", "环境标志", "绿色产品", "十环")
+# Titles this similar (after dropping spaces and punctuation) count as the same listing;
+# lower ratios catch different configurations of one model (i5 vs i7), which are not.
+NEAR_IDENTICAL = 0.97
 
 
 @dataclass(frozen=True)
@@ -109,10 +113,15 @@ def _duplicates(session: Session, offer: Offer, data: dict) -> list[Finding]:
     titles = session.execute(select(Offer.id, Offer.title).join(Product).where(
         Offer.supplier_id == offer.supplier_id, Offer.id != offer.id,
         Offer.status.in_(live), Product.category_id == offer.product.category_id))
+    mine = _norm_title(data["title"])
     for other_id, title in titles:
-        if difflib.SequenceMatcher(None, title, data["title"]).ratio() >= 0.9:
+        if difflib.SequenceMatcher(None, _norm_title(title), mine).ratio() >= NEAR_IDENTICAL:
             return [Finding("duplicate_listing", f"与本供应商的报价 #{other_id} 标题几乎相同：{title}")]
     return []
+
+
+def _norm_title(title: str) -> str:
+    return re.sub(r"[\s\W_]+", "", title).lower()
 
 
 def _category_fit(session: Session, data: dict) -> list[Finding]:
@@ -134,13 +143,18 @@ def _category_fit(session: Session, data: dict) -> list[Finding]:
     return []
 
 
-def queue(session: Session, *, limit: int = 100, offset: int = 0) -> list[Offer]:
-    """Offers awaiting a decision: new listings (pending) and edits of active offers."""
+def queue(session: Session, *, limit: int = 100, offset: int = 0, text: str | None = None
+          ) -> list[Offer]:
+    """Offers awaiting a decision, oldest first: new listings (pending) and edits of active
+    offers; `text` narrows to titles containing it."""
     has_pending_version = exists().where(OfferVersion.offer_id == Offer.id,
                                          OfferVersion.state == "pending")
-    return list(session.scalars(
-        select(Offer).where(or_(Offer.status == OfferStatus.PENDING.value, has_pending_version))
-        .order_by(Offer.updated_at, Offer.id).limit(limit).offset(offset)))
+    query = select(Offer).where(or_(Offer.status == OfferStatus.PENDING.value,
+                                    has_pending_version))
+    if text:
+        query = query.where(Offer.title.contains(text, autoescape=True))
+    return list(session.scalars(query.order_by(Offer.updated_at, Offer.id)
+                                .limit(limit).offset(offset)))
 
 
 def approve(session: Session, actor, offer_id: int) -> Offer:

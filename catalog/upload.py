@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
-import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -26,7 +26,7 @@ from decimal import Decimal
 
 from marshmallow import ValidationError, fields
 from marshmallow import validate as v
-from sqlalchemy import insert, select, text
+from sqlalchemy import JSON, insert, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from catalog import offers
@@ -42,6 +42,7 @@ from catalog.models import (
 from mall.audit import AuditEvent
 from mall.clock import local_today, utcnow
 from mall.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from mall.money import CENT
 from mall.roles import Role
 from mall.schemas import Schema, Text
 from suppliers.models import Supplier
@@ -283,14 +284,14 @@ def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list]]:
         ws = wb.worksheets[0]
         try:
             yield from enumerate(ws.iter_rows(values_only=True), start=1)
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        except Exception as exc:  # a damaged sheet part
             raise _unreadable("XLSX 文件内容损坏，无法读取") from exc
     finally:
         wb.close()
 
 
 def _csv_rows(content: bytes) -> Iterator[tuple[int, list]]:
-    if b"\x00" in content[:4096]:
+    if b"\x00" in content:
         raise _unreadable("无法识别的文件格式，请上传 XLSX 或 UTF-8 编码的 CSV 文件")
     try:
         text = content.decode("utf-8-sig")
@@ -392,15 +393,18 @@ def _read_header(cells: list[str]) -> list[str | None]:
 
 def _money(label: str, *, required: bool) -> fields.Decimal:
     def two_places(value: Decimal) -> None:
-        if value != value.quantize(Decimal("0.01")):
-            raise ValidationError(f"{label}最多两位小数")
+        try:
+            if value != value.quantize(CENT):
+                raise ValidationError(f"{label}最多两位小数")
+        except ArithmeticError:  # too many digits to quantize: the range check reports it
+            pass
 
     return fields.Decimal(
         required=required,
         error_messages={"required": f"请填写{label}", "invalid": f"{label}应为数字",
                         "special": f"{label}应为有效数字"},
-        validate=[v.Range(min=Decimal("0"), min_inclusive=False,
-                          max=Decimal("999999999999.99"), error=f"{label}应大于 0 元"),
+        validate=[v.Range(min=Decimal("0"), min_inclusive=False, error=f"{label}应大于 0 元"),
+                  v.Range(max=Decimal("999999999999.99"), error=f"{label}超出允许范围"),
                   two_places])
 
 
@@ -457,6 +461,20 @@ class CertKind(fields.Field):
         return kind.value
 
 
+class CertDate(fields.Field):
+    """YYYY-MM-DD; also 2027/6/30 and 2027年6月30日, as Excel writes dates into CSV."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        m = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?",
+                         str(value).strip())
+        try:
+            if m is None:
+                raise ValueError
+            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            raise ValidationError(f"证书有效期“{value}”不是有效日期，格式应为 YYYY-MM-DD") from None
+
+
 class UploadRowSchema(Schema):
     """One row of the upload file (cells as text; empty cells are left out)."""
 
@@ -479,7 +497,7 @@ class UploadRowSchema(Schema):
     cert_kind = CertKind()
     cert_number = _textfield("证书编号", max_len=60, required=False)
     cert_certifier = _textfield("认证机构", max_len=100, required=False)
-    cert_valid_until = fields.Date(error_messages={"invalid": "证书有效期格式应为 YYYY-MM-DD"})
+    cert_valid_until = CertDate()
 
 
 ROW_SCHEMA = UploadRowSchema()
@@ -510,6 +528,8 @@ def validate(session: Session, supplier_id: int, rows: list[dict], *,
     for index, raw in enumerate(rows):
         number = raw.get("_row") or index + 2
         cells = {k: _cell_text(raw.get(k)) for k in KEYS}
+        for k in ("price", "market_price"):
+            cells[k] = _money_text(cells[k])
         bad: dict[str, str] = {}
         try:
             data = ROW_SCHEMA.load({k: val for k, val in cells.items() if val != ""})
@@ -564,8 +584,9 @@ def validate(session: Session, supplier_id: int, rows: list[dict], *,
         report.valid.append({
             "row": number, "category_code": data["category_code"], "category_id": category_id,
             "brand": data["brand"], "model": data["model"], "match_key": key[1],
-            "title": data["title"], "price": data["price"],
-            "market_price": data.get("market_price"),
+            "title": data["title"], "price": data["price"].quantize(CENT),
+            "market_price": (data["market_price"].quantize(CENT)
+                             if data.get("market_price") is not None else None),
             "market_price_source": data.get("market_price_source"),
             "stock": data["stock"], "min_order_qty": data["min_order_qty"],
             "delivery_regions": data["delivery_regions"],
@@ -574,6 +595,14 @@ def validate(session: Session, supplier_id: int, rows: list[dict], *,
             "certificate": certificate,
         })
     return report
+
+
+def _money_text(value: str) -> str:
+    """'¥5,999.00' / '5999元' → '5999.00' / '5999' (thousands separators only)."""
+    value = value.strip().lstrip("¥￥").removesuffix("元").strip()
+    if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", value):
+        value = value.replace(",", "")
+    return value
 
 
 def _flatten(messages) -> list[str]:
@@ -590,8 +619,10 @@ def _supplier_for_upload(session: Session, actor, supplier_id: int, *, submit: b
                          ) -> Supplier:
     """The supplier, if it may list goods and the actor may act for it (as in create_offer
     and the offer state machine: a supplier's user for its own supplier; submitting for
-    review is the supplier's own act)."""
-    supplier = session.get(Supplier, supplier_id)
+    review is the supplier's own act). Locks the supplier row, so that two uploads of one
+    supplier do not both pass the "already listed" check."""
+    supplier = session.scalar(select(Supplier).where(Supplier.id == supplier_id)
+                              .with_for_update())
     if supplier is None:
         raise NotFound("供应商不存在", code="supplier_not_found")
     role = getattr(actor, "role", None) if actor is not None else None
@@ -611,14 +642,22 @@ def _chunks(items: list, size: int) -> Iterator[list]:
         yield items[start:start + size]
 
 
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {value!r}")
+
+
 def _insert(session: Session, table, values: list[dict], *, returning: tuple = (),
             skip_conflicts_on: tuple = ()) -> list[tuple]:
     """Bulk INSERT of `values` (dicts with the same keys) into a Core table.
 
-    PostgreSQL: one `INSERT … SELECT * FROM unnest(array, array, …)` per call, with one
-    array parameter per column (the column types' bind processing applied to each value):
-    psycopg would otherwise send one statement per row, or parse tens of thousands of
-    placeholders. Other databases: SQLAlchemy's executemany / insertmanyvalues.
+    PostgreSQL: one `INSERT … SELECT … FROM json_to_recordset(:rows)` per call — the rows
+    travel as one JSON document (encoded and decoded in C) where psycopg would otherwise
+    send one statement per row or parse tens of thousands of placeholders in Python.
+    Other databases: SQLAlchemy's executemany / insertmanyvalues.
     `skip_conflicts_on` = unique columns → ON CONFLICT DO NOTHING.
     """
     if not values:
@@ -627,19 +666,22 @@ def _insert(session: Session, table, values: list[dict], *, returning: tuple = (
     columns = [table.c[k] for k in values[0]]
     if dialect.name == "postgresql":
         quote = dialect.identifier_preparer.quote
-        params, arrays = {}, []
-        for i, col in enumerate(columns):
-            proc = col.type._cached_bind_processor(dialect)
-            data = [row[col.key] for row in values]
-            params[f"c{i}"] = [proc(x) for x in data] if proc else data
-            arrays.append(f"CAST(:c{i} AS {col.type.compile(dialect=dialect)}[])")
+        json_cols = {c.key for c in columns if isinstance(c.type, JSON)}
+        if json_cols:  # JSON values go as text and are cast back: None stays JSON null,
+            values = [{**row, **{k: json.dumps(row[k]) for k in json_cols}}  # as in the ORM
+                      for row in values]
+        defs = ", ".join(f"{quote(c.name)} "
+                         f"{'TEXT' if c.key in json_cols else c.type.compile(dialect=dialect)}"
+                         for c in columns)
+        picks = ", ".join(f"CAST(x.{quote(c.name)} AS JSON)" if c.key in json_cols
+                          else f"x.{quote(c.name)}" for c in columns)
         sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c.name) for c in columns)}) "
-               f"SELECT * FROM unnest({', '.join(arrays)})")
+               f"SELECT {picks} FROM json_to_recordset(CAST(:rows AS JSON)) AS x({defs})")
         if skip_conflicts_on:
             sql += f" ON CONFLICT ({', '.join(quote(c) for c in skip_conflicts_on)}) DO NOTHING"
         if returning:
             sql += f" RETURNING {', '.join(quote(c) for c in returning)}"
-        result = session.execute(text(sql), params)
+        result = session.execute(text(sql), {"rows": json.dumps(values, default=_json_default)})
         return [tuple(r) for r in result] if returning else []
     if skip_conflicts_on and dialect.name == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -666,13 +708,11 @@ def _product_ids(session: Session, rows: list[dict], now: datetime) -> dict[tupl
     found: dict[tuple, int] = {}
 
     def look_up(keys: list[tuple]) -> None:
-        for chunk in _chunks(keys, 500):
-            match_keys = {k[1] for k in chunk}
+        for chunk in _chunks(keys, 500):  # uses the unique (category_id, match_key) index
             for pid, cid, mk in session.execute(
                     select(Product.id, Product.category_id, Product.match_key)
-                    .where(Product.match_key.in_(match_keys))):
-                if (cid, mk) in wanted:
-                    found[(cid, mk)] = pid
+                    .where(tuple_(Product.category_id, Product.match_key).in_(chunk))):
+                found[(cid, mk)] = pid
 
     look_up(list(wanted))
     missing = [k for k in wanted if k not in found]
@@ -686,9 +726,11 @@ def _product_ids(session: Session, rows: list[dict], now: datetime) -> dict[tupl
                            "description": row["description"] or "", "images": [],
                            "created_at": now})
         for chunk in _chunks(values, CHUNK):
-            _insert(session, Product.__table__, chunk,
-                    skip_conflicts_on=("category_id", "match_key"))
-        look_up(missing)
+            for pid, cid, mk in _insert(session, Product.__table__, chunk,
+                                        returning=("id", "category_id", "match_key"),
+                                        skip_conflicts_on=("category_id", "match_key")):
+                found[(cid, mk)] = pid
+        look_up([k for k in missing if k not in found])  # created meanwhile by others
     return found
 
 

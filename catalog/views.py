@@ -94,7 +94,8 @@ def my_offers():
     pending_ids = {o.id for o in rows if o.status == "active"
                    and offers.pending_version(db(), o.id) is not None}
     return render_template("catalog/my_offers.html", offers=rows, wanted=wanted,
-                           labels=OFFER_STATUS_LABELS, pending_ids=pending_ids)
+                           labels=OFFER_STATUS_LABELS, pending_ids=pending_ids,
+                           reasons=offers.TAKEDOWN_REASONS | offers.REJECT_REASONS)
 
 
 @bp.route("/supplier/offers/new", methods=["GET", "POST"])
@@ -228,8 +229,9 @@ def upload_template(fmt: str):
 @page_roles(Role.OPERATOR, Role.ADMIN)
 def review_queue():
     page = max(1, request.args.get("page", 1, type=int))
-    items = queue_items(db(), 50, (page - 1) * 50)
-    return render_template("catalog/review.html", items=items, page=page,
+    text = request.args.get("q", "").strip()[:50] or None
+    items = queue_items(db(), 50, (page - 1) * 50, text)
+    return render_template("catalog/review.html", items=items, page=page, q=text or "",
                            reasons=offers.REJECT_REASONS)
 
 

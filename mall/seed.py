@@ -131,6 +131,10 @@ def seed(session: Session) -> list[tuple[str, str, str]]:
                               note="抽检不合格，整改期间暂停交易")
         suppliers.append(s)
 
+    from catalog.demo import seed_offers
+    from mall.clock import local_today
+    seed_offers(session, [s for s in suppliers if s.status == "active"], rng, local_today())
+
     out = []
     for username, role, display, ref, note in ACCOUNTS:
         create_user(session, None, username=username, display_name=display, role=role,

@@ -121,7 +121,7 @@ def test_duplicate_listing_of_the_same_product_by_the_same_supplier(db):
 def test_duplicate_listing_by_a_near_identical_title_with_another_model(db):
     first = factories.offer(db, status="active")
     near = factories.offer(db, first.supplier_id, status="pending",
-                           title="得力 A4 复印纸 70g 500张/箱")
+                           title="得力A4复印纸（70g）500张/包")
     different = factories.offer(db, first.supplier_id, status="pending", brand="晨光",
                                 title="晨光 A3 彩色复印纸 80g 5包/箱")
     assert near.product_id != first.product_id
