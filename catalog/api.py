@@ -247,6 +247,7 @@ def image_dir() -> Path:
 class UploadReportOut(Schema):
     applied = fields.Boolean()
     created = fields.Integer()
+    offer_ids = fields.List(fields.Integer())
     valid_rows = fields.Integer()
     error_rows = fields.Integer()
     errors = fields.List(fields.Dict())
