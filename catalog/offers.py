@@ -9,7 +9,7 @@ becomes a *pending version*: the old version stays on sale until an operator app
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -416,3 +416,14 @@ def pending_version(session: Session, offer_id: int) -> OfferVersion | None:
 def versions(session: Session, offer_id: int) -> list[OfferVersion]:
     return list(session.scalars(select(OfferVersion).where(OfferVersion.offer_id == offer_id)
                                 .order_by(OfferVersion.number)))
+
+
+def expire_stale(session: Session, now, *, days: int = 180) -> list[int]:
+    """Expire active offers whose price and terms were not confirmed for `days` days
+    (电子卖场 listings must be refreshed); the supplier resubmits to list again."""
+    cutoff = now - timedelta(days=days)
+    ids = list(session.scalars(select(Offer.id).where(
+        Offer.status == S.ACTIVE.value, Offer.updated_at < cutoff)))
+    for offer_id in ids:
+        transition(session, None, offer_id, "expire", note=f"超过 {days} 天未更新报价")
+    return ids

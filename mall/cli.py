@@ -91,13 +91,15 @@ def serve(host: str, port: int, threads: int):
 @main.command("jobs")
 @with_appcontext
 def jobs():
-    """Run the clock jobs once (e.g. lift suspensions whose due date passed)."""
-    from mall.clock import local_today
+    """Run the clock jobs once: lift suspensions whose due date passed, expire stale offers."""
+    from catalog.offers import expire_stale
+    from mall.clock import local_today, utcnow
     from suppliers.status import lift_expired
 
     with session_scope(_factory()) as session:
         lifted = lift_expired(session, local_today())
-    click.echo(f"恢复到期暂停/禁止的供应商：{len(lifted)} 家")
+        expired = expire_stale(session, utcnow())
+    click.echo(f"恢复到期暂停/禁止的供应商：{len(lifted)} 家；过期下架报价：{len(expired)} 个")
 
 
 @main.command("create-user")

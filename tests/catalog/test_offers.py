@@ -383,3 +383,20 @@ def test_bulk_price_rise_of_an_active_offer_goes_to_review(db):
     assert offer.price == Decimal("25.00")
     assert offer.status == "active"
     assert offers.pending_version(db, offer.id).data["price"] == "27.50"
+
+
+def test_expire_stale_expires_only_old_active_offers(db):
+    from datetime import timedelta
+
+    from mall.clock import utcnow
+
+    old = factories.offer(db, status="active")
+    fresh = factories.offer(db, status="active")
+    old.updated_at = utcnow() - timedelta(days=200)
+    db.flush()
+    expired = offers.expire_stale(db, utcnow(), days=180)
+    assert old.id in expired and fresh.id not in expired
+    db.flush()
+    db.refresh(old)
+    db.refresh(fresh)
+    assert (old.status, fresh.status) == ("expired", "active")
