@@ -6,7 +6,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from catalog.models import CERT_LABELS, OFFER_STATUS_LABELS, CertificateKind, OfferStatus
 from catalog.offers import ACTION_LABELS, TRANSITIONS
-from mall.schemas import Amount, Choice, Pagination, Schema, Text
+from mall.schemas import Amount, Choice, PageArgs, Pagination, Schema, Text
 
 COUNT = {"validate": validate.Range(min=0, max=10_000_000, error="应为 0 到 10000000 之间的整数")}
 
@@ -90,12 +90,9 @@ class OfferPage(Pagination):
     items = fields.List(fields.Nested(OfferOut))
 
 
-class OfferQuery(Schema):
+class OfferQuery(PageArgs):
     status = Choice(list(OfferStatus), labels=OFFER_STATUS_LABELS, required=False,
                     load_default=None)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, error="页码从 1 开始"))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(
-        min=1, max=100, error="每页 1 到 100 条"))
 
 
 class TransitionIn(Schema):

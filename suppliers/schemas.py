@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from mall.schemas import Choice, Pagination, Schema, Text
+from mall.schemas import Choice, PageArgs, Pagination, Schema, Text
 from suppliers.models import SIZE_LABELS, STATUS_LABELS, SupplierSize, SupplierStatus
 from suppliers.status import ACTION_LABELS, TRANSITIONS
 
@@ -51,12 +51,9 @@ class SupplierPage(Pagination):
     items = fields.List(fields.Nested(SupplierOut))
 
 
-class SupplierQuery(Schema):
+class SupplierQuery(PageArgs):
     status = Choice(list(SupplierStatus), labels=STATUS_LABELS, required=False,
                     load_default=None)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, error="页码从 1 开始"))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(
-        min=1, max=100, error="每页 1 到 100 条"))
 
 
 class StatusChangeIn(Schema):
