@@ -9,7 +9,7 @@ becomes a *pending version*: the old version stays on sale until an operator app
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -26,7 +26,7 @@ from catalog.models import (
     Product,
 )
 from mall import audit
-from mall.clock import utcnow
+from mall.clock import local_today, utcnow
 from mall.errors import Conflict, Forbidden, NotFound, field_error
 from mall.roles import Role
 from suppliers.models import Supplier
@@ -175,7 +175,7 @@ def create_offer(session: Session, actor, *, supplier_id: int, data: dict,
     supplier = session.get(Supplier, supplier_id)
     if supplier is None:
         raise NotFound("供应商不存在", code="supplier_not_found")
-    if not can_trade(supplier, date.today()):
+    if not can_trade(supplier, local_today()):
         raise Conflict(f"供应商状态为“{supplier.status_label}”，不能发布商品",
                        code="supplier_not_active")
     category = _category(session, data["category_code"])
@@ -351,7 +351,7 @@ def transition(session: Session, actor, offer_id: int, action: str, *,
         raise field_error("reason_code", "请选择有效的原因代码", code="reason_required")
     if action == "submit":
         supplier = session.get(Supplier, offer.supplier_id)
-        if not can_trade(supplier, date.today()):
+        if not can_trade(supplier, local_today()):
             raise Conflict(f"供应商状态为“{supplier.status_label}”，不能提交商品",
                            code="supplier_not_active")
     before = {"status": offer.status}

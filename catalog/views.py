@@ -19,6 +19,7 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from catalog import certificates, images, offers, pricewatch, review, upload
 from catalog.api import image_dir, queue_items, visible_offer
@@ -29,6 +30,7 @@ from catalog.models import (
     Category,
     Offer,
     OfferStatus,
+    OfferVersion,
     PriceStats,
     Product,
 )
@@ -89,10 +91,10 @@ def my_offers():
     query = select(Offer).where(Offer.supplier_id == current_user.supplier_id)
     if wanted in OFFER_STATUS_LABELS:
         query = query.where(Offer.status == wanted)
-    rows = list(db().scalars(query.order_by(Offer.updated_at.desc(), Offer.id.desc())
-                             .limit(300)))
-    pending_ids = {o.id for o in rows if o.status == "active"
-                   and offers.pending_version(db(), o.id) is not None}
+    rows = list(db().scalars(query.options(selectinload(Offer.product))
+                             .order_by(Offer.updated_at.desc(), Offer.id.desc()).limit(300)))
+    pending_ids = set(db().scalars(select(OfferVersion.offer_id).where(
+        OfferVersion.state == "pending", OfferVersion.offer_id.in_([o.id for o in rows]))))
     return render_template("catalog/my_offers.html", offers=rows, wanted=wanted,
                            labels=OFFER_STATUS_LABELS, pending_ids=pending_ids,
                            reasons=offers.TAKEDOWN_REASONS | offers.REJECT_REASONS)
@@ -303,6 +305,7 @@ def compare(product_id: int):
         abort(404)
     rows = session.execute(
         select(Offer, Supplier).join(Supplier, Supplier.id == Offer.supplier_id)
+        .options(selectinload(Offer.certificates))
         .where(Offer.product_id == product_id, Offer.status == OfferStatus.ACTIVE.value)
         .order_by(Offer.price, Offer.id)).all()
     today = local_today()

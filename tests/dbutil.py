@@ -27,22 +27,21 @@ def fresh_database(name: str) -> str:
     url = base_url()
     if url.startswith("postgresql"):
         server = make_url(url)
-        admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        db_name = f"{server.database}_{name}" if name != "main" else server.database
-        with admin.connect() as conn:
-            if name == "main":
-                pass
-            else:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
-                conn.execute(text(f'CREATE DATABASE "{db_name}"'))
-        admin.dispose()
-        target = server.set(database=db_name).render_as_string(hide_password=False)
-        if name == "main":
+        if name == "main":  # the configured database itself: empty its schema
+            target = server.render_as_string(hide_password=False)
             eng = create_engine(target)
             with eng.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE"))
                 conn.execute(text("CREATE SCHEMA public"))
             eng.dispose()
+        else:  # a sibling database, e.g. mall_test_browser
+            db_name = f"{server.database}_{name}"
+            admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+                conn.execute(text(f'CREATE DATABASE "{db_name}"'))
+            admin.dispose()
+            target = server.set(database=db_name).render_as_string(hide_password=False)
     else:
         path = os.path.join(TMP, f"{name}.db")
         for suffix in ("", "-wal", "-shm"):
