@@ -16,6 +16,8 @@ from mall.config import Config
 from mall.db import make_engine, session_scope
 from tests import dbutil
 
+pytest_plugins = ["tests.stripe_server"]  # fixture `localstripe`: a real localstripe server
+
 # Cheaper argon2 parameters for the suite's many test users (still argon2id, same code path).
 accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
