@@ -36,13 +36,17 @@ class Config:
     purchase_limit_default: Decimal = Decimal("1000000.00")
     # Listing review: flag prices above the median of other offers by more than this ratio.
     review_median_ratio: Decimal = Decimal("0.20")
+    # Orders: payment term after passed acceptance (付款期限, calendar days), working days a
+    # supplier has to confirm an order before it is cancelled, window of the 化整为零 check.
+    payment_term_days: int = 30
+    order_confirm_working_days: int = 2
+    split_window_days: int = 30
     # Payments (公务卡 via Stripe, 国库集中支付) and contracts.
     stripe_webhook_secret: str = "whsec_local_dev"
     stripe_payment_method: str = ""  # empty: a test card is created per authorisation
     stripe_timeout_seconds: float = 10.0
     card_auth_valid_days: int = 7  # Stripe card authorisations lapse after 7 days
     card_reauth_margin_days: int = 2  # re-authorise when a hold lapses within this many days
-    payment_term_days: int = 30  # 保障中小企业款项支付条例: pay within 30 days of acceptance
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -62,12 +66,14 @@ class Config:
             login_lock_minutes=int(env.get("LOGIN_LOCK_MINUTES", "15")),
             purchase_limit_default=Decimal(env.get("PURCHASE_LIMIT_DEFAULT", "1000000.00")),
             review_median_ratio=Decimal(env.get("REVIEW_MEDIAN_RATIO", "0.20")),
+            payment_term_days=int(env.get("PAYMENT_TERM_DAYS", "30")),
+            order_confirm_working_days=int(env.get("ORDER_CONFIRM_WORKING_DAYS", "2")),
+            split_window_days=int(env.get("SPLIT_WINDOW_DAYS", "30")),
             stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET", "whsec_local_dev"),
             stripe_payment_method=env.get("STRIPE_PAYMENT_METHOD", ""),
             stripe_timeout_seconds=float(env.get("STRIPE_TIMEOUT_SECONDS", "10")),
             card_auth_valid_days=int(env.get("CARD_AUTH_VALID_DAYS", "7")),
             card_reauth_margin_days=int(env.get("CARD_REAUTH_MARGIN_DAYS", "2")),
-            payment_term_days=int(env.get("PAYMENT_TERM_DAYS", "30")),
         )
         for key, value in overrides.items():
             setattr(cfg, key, value)
