@@ -30,7 +30,8 @@ MIN_PASSWORD_LENGTH = 8
 class User(Base):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint("role in ('buyer','supplier','operator','agency','regulator','admin')",
+        CheckConstraint("role in ('buyer','supplier','operator','agency','regulator','admin',"
+                        "'finance')",
                         name="role_known"),
         CheckConstraint("role != 'buyer' OR budget_unit_id IS NOT NULL", name="buyer_has_unit"),
         CheckConstraint("role != 'supplier' OR supplier_id IS NOT NULL",

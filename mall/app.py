@@ -200,6 +200,7 @@ def _register(app: Flask) -> None:
     from mall import api as mall_api
     from mall import views as mall_views
     from orders import api as orders_api
+    from orders import payment_api, payment_views
     from orders import views as orders_views
     from suppliers import api as suppliers_api
     from suppliers import views as suppliers_views
@@ -208,11 +209,13 @@ def _register(app: Flask) -> None:
     csrf = app.extensions["mall.csrf"]
     api_blueprints = [mall_api.blp, orders_api.blp, suppliers_api.blp, catalog_api.blp,
                       catalog_api.offers_blp, catalog_api.review_blp]
+    api_blueprints.append(payment_api.blp)
     for blp in api_blueprints:
         csrf.exempt(blp)  # the API authenticates with bearer tokens, not cookies
         api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
     for module in (mall_views, orders_views, suppliers_views, catalog_views):
         app.register_blueprint(module.bp)
+    app.register_blueprint(payment_views.bp)
 
     @app.get("/healthz")
     def healthz():

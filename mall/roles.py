@@ -1,4 +1,4 @@
-"""The six roles (角色) and their Chinese names."""
+"""The roles (角色) and their Chinese names."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ class Role(StrEnum):
     AGENCY = "agency"  # 集中采购机构
     REGULATOR = "regulator"  # 财政监管
     ADMIN = "admin"  # 系统管理员
+    FINANCE = "finance"  # 财政支付（国库集中支付）
 
 
 ROLE_LABELS = {
@@ -21,4 +22,5 @@ ROLE_LABELS = {
     Role.AGENCY: "集中采购机构",
     Role.REGULATOR: "财政监管",
     Role.ADMIN: "系统管理员",
+    Role.FINANCE: "财政支付",
 }

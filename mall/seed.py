@@ -91,6 +91,7 @@ ACCOUNTS = [
     ("agency", Role.AGENCY, "孙伟（市政府采购中心）", None, "集中采购机构"),
     ("regulator", Role.REGULATOR, "周静（财政局监管处）", None, "财政监管"),
     ("admin", Role.ADMIN, "系统管理员", None, "系统管理员"),
+    ("finance", Role.FINANCE, "吴芳（市财政局国库支付中心）", None, "财政支付：确认国库集中支付指令"),
 ]
 
 

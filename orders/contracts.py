@@ -2,8 +2,10 @@
 PDF drawn with ReportLab's built-in CID font STSong-Light (no font file needed).
 
 `ContractDoc` is the plain content of a contract; `render_pdf` turns it into bytes. The
-database side (the `Contract` record, locking the payee account under 政采贷 financing)
-lives in `orders.payments`-adjacent rules below once the order exists.
+`Contract` record is created when the supplier confirms the order (`create_contract`); it
+keeps a snapshot of the payee account, which the supplier may update until the contract is
+financed (政府采购合同融资「政采贷」): then the account is the lender's collection account
+and is locked.
 """
 
 from __future__ import annotations
@@ -22,8 +24,23 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from mall import audit
+from mall.clock import local_today, utcnow
+from mall.errors import Conflict, Forbidden, NotFound, field_error
 from mall.money import CENT
+from mall.roles import Role
+from orders.models import (
+    PAYMENT_METHOD_LABELS,
+    BudgetUnit,
+    Contract,
+    Order,
+    OrderStatus,
+    PaymentMethod,
+)
+from suppliers.models import Supplier
 
 FONT = "STSong-Light"
 pdfmetrics.registerFont(UnicodeCIDFont(FONT))
@@ -164,3 +181,125 @@ def render_pdf(doc: ContractDoc) -> bytes:
     ]
     pdf.build(story)
     return buf.getvalue()
+
+
+# --- the Contract record ------------------------------------------------------------------------
+
+DEFAULT_TERM_DAYS = 30
+# Financing and payee changes are possible while the contract is being performed, not after.
+OPEN_FOR_FINANCING = (OrderStatus.CONFIRMED.value, OrderStatus.SHIPPED.value,
+                      OrderStatus.DELIVERED.value, OrderStatus.ACCEPTED.value)
+
+
+def create_contract(session: Session, order: Order, *, term_days: int = DEFAULT_TERM_DAYS,
+                    today: date | None = None) -> Contract:
+    """The order's contract (one per order; a second call returns it). Numbers run per
+    budget unit and year; the unit row is locked while the next number is taken."""
+    existing = session.scalar(select(Contract).where(Contract.order_id == order.id))
+    if existing is not None:
+        return existing
+    today = today or local_today()
+    unit = session.scalar(select(BudgetUnit).where(BudgetUnit.id == order.unit_id)
+                          .with_for_update())
+    prefix = f"HT-{today.year}-{unit.code}-"
+    count = session.scalar(select(func.count()).select_from(Contract)
+                           .where(Contract.number.like(f"{prefix}%"))) or 0
+    supplier = session.get(Supplier, order.supplier_id)
+    contract = Contract(number=contract_number(today.year, unit.code, count + 1),
+                        order_id=order.id, total=order.total,
+                        total_in_words=amount_in_words(order.total),
+                        payment_term_days=term_days, payee_bank=supplier.bank_name,
+                        payee_account=supplier.bank_account, financed=False, signed_on=today)
+    session.add(contract)
+    session.flush()
+    audit.record(session, None, "contract.create", "contract", contract.id,
+                 after={"number": contract.number, "order_id": order.id, "total": order.total})
+    return contract
+
+
+def can_access(actor, order: Order) -> bool:
+    """Only the buyer unit and the supplier of the order (the parties) may read its contract."""
+    role = getattr(actor, "role", None)
+    if role == Role.BUYER:
+        return order.unit_id == actor.budget_unit_id
+    if role == Role.SUPPLIER:
+        return order.supplier_id == actor.supplier_id
+    return False
+
+
+def contract_for(session: Session, actor, order_id: int) -> Contract:
+    order = session.get(Order, order_id)
+    if order is None or not can_access(actor, order):
+        raise NotFound("合同不存在", code="contract_not_found")
+    contract = session.scalar(select(Contract).where(Contract.order_id == order_id))
+    if contract is None:
+        raise NotFound("订单尚未确认，合同尚未生成", code="contract_not_found")
+    return contract
+
+
+def _supplier_contract(session: Session, actor, contract_id: int) -> Contract:
+    if getattr(actor, "role", None) != Role.SUPPLIER:
+        raise Forbidden("只有合同供应商可以办理", code="supplier_only")
+    contract = session.scalar(select(Contract).where(Contract.id == contract_id)
+                              .with_for_update())
+    if contract is None or contract.order.supplier_id != actor.supplier_id:
+        raise NotFound("合同不存在", code="contract_not_found")
+    if contract.order.status not in OPEN_FOR_FINANCING:
+        raise Conflict("合同已履行完毕或已终止，不能再办理", code="contract_closed")
+    return contract
+
+
+def declare_financing(session: Session, actor, contract_id: int, *, financier: str,
+                      payee_bank: str, payee_account: str) -> Contract:
+    """政采贷: the supplier financed this contract with `financier`; payment goes to the
+    lender's collection account, which is locked from now on."""
+    contract = _supplier_contract(session, actor, contract_id)
+    if contract.financed:
+        raise Conflict("该合同已办理政采贷，收款账户已锁定", code="contract_payee_locked")
+    before = {"payee_bank": contract.payee_bank, "payee_account": contract.payee_account}
+    contract.financed = True
+    contract.financier = financier
+    contract.financed_at = utcnow()
+    contract.payee_bank = payee_bank
+    contract.payee_account = payee_account
+    audit.record(session, actor, "contract.financed", "contract", contract.id, before=before,
+                 after={"financier": financier, "payee_bank": payee_bank,
+                        "payee_account": payee_account})
+    return contract
+
+
+def change_payee(session: Session, actor, contract_id: int, *, payee_bank: str,
+                 payee_account: str) -> Contract:
+    """The supplier changes the contract's payee account — refused once financed."""
+    contract = _supplier_contract(session, actor, contract_id)
+    if contract.financed:
+        raise Conflict("该合同已办理政采贷，收款账户已锁定，不能变更",
+                       code="contract_payee_locked",
+                       errors={"payee_account": ["收款账户已锁定"]})
+    if not payee_account.isdigit():
+        raise field_error("payee_account", "银行账号应为数字")
+    before = {"payee_bank": contract.payee_bank, "payee_account": contract.payee_account}
+    contract.payee_bank = payee_bank
+    contract.payee_account = payee_account
+    audit.record(session, actor, "contract.payee_changed", "contract", contract.id,
+                 before=before, after={"payee_bank": payee_bank,
+                                       "payee_account": payee_account})
+    return contract
+
+
+def document(session: Session, contract: Contract) -> ContractDoc:
+    order = contract.order
+    supplier = session.get(Supplier, order.supplier_id)
+    unit = session.get(BudgetUnit, order.unit_id)
+    lines = [ContractLine(line.title, f"{line.category_code} {line.category_name}",
+                          line.unit_price, line.quantity, line.amount) for line in order.lines]
+    return ContractDoc(
+        number=contract.number, signed_on=contract.signed_on, order_number=order.number,
+        buyer_name=unit.name, buyer_code=unit.code, supplier_name=supplier.name,
+        supplier_uscc=supplier.uscc, supplier_size=supplier.size_label,
+        payee_bank=contract.payee_bank, payee_account=contract.payee_account,
+        payment_method=PAYMENT_METHOD_LABELS[PaymentMethod(order.payment_method)],
+        lines=lines, total=contract.total, payment_term_days=contract.payment_term_days,
+        delivery_address=order.delivery_address, contact_name=order.contact_name,
+        contact_phone=order.contact_phone, financed=contract.financed,
+        financier=contract.financier or "")

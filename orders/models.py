@@ -339,3 +339,201 @@ class Acceptance(Base):
     @property
     def result_label(self) -> str:
         return ACCEPTANCE_RESULT_LABELS[AcceptanceResult(self.result)]
+
+
+# --- payments ledger, treasury instructions, contracts (支付台账、国库支付指令、合同) ------------
+
+class PaymentStatus(StrEnum):
+    NEW = "new"  # nothing authorised yet
+    AUTHORISED = "authorised"  # 已预授权 (card hold / treasury: budget frozen)
+    CAPTURED = "captured"  # 已扣款 / 已支付
+    VOIDED = "voided"  # 已撤销
+    REFUNDED = "refunded"  # 已全额退款
+    FAILED = "failed"  # the last operation failed (see last_error); retry possible
+
+
+PAYMENT_STATUS_LABELS = {
+    PaymentStatus.NEW: "待授权",
+    PaymentStatus.AUTHORISED: "已预授权",
+    PaymentStatus.CAPTURED: "已支付",
+    PaymentStatus.VOIDED: "已撤销",
+    PaymentStatus.REFUNDED: "已退款",
+    PaymentStatus.FAILED: "支付失败",
+}
+
+
+class EntryKind(StrEnum):
+    AUTHORISE = "authorise"
+    REAUTHORISE = "reauthorise"
+    CAPTURE = "capture"
+    VOID = "void"
+    REFUND = "refund"
+
+
+ENTRY_KIND_LABELS = {EntryKind.AUTHORISE: "预授权", EntryKind.REAUTHORISE: "重新授权",
+                     EntryKind.CAPTURE: "扣款", EntryKind.VOID: "撤销授权",
+                     EntryKind.REFUND: "退款"}
+
+
+class EntryStatus(StrEnum):
+    PENDING = "pending"  # recorded, the provider call is still to be made
+    SENDING = "sending"  # claimed by a worker, call in flight (a crash leaves it retryable)
+    AWAITING = "awaiting"  # the provider took it and waits for a person (国库支付指令待确认)
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+ENTRY_STATUS_LABELS = {EntryStatus.PENDING: "待处理", EntryStatus.SENDING: "处理中",
+                       EntryStatus.AWAITING: "待财政确认", EntryStatus.SUCCEEDED: "成功",
+                       EntryStatus.FAILED: "失败"}
+
+
+class Payment(Base):
+    """One order's payment (支付台账): method, provider reference and running amounts."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        CheckConstraint("captured_amount <= authorised_amount OR method = 'treasury'",
+                        name="captured_within_authorised"),
+        CheckConstraint("refunded_amount <= captured_amount", name="refunded_within_captured"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    method: Mapped[str] = mapped_column(String(16))  # card | treasury (= Order.payment_method)
+    provider: Mapped[str] = mapped_column(String(16))  # stripe | treasury
+    provider_ref: Mapped[str | None] = mapped_column(String(120), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=PaymentStatus.NEW.value, index=True)
+    authorised_amount: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    captured_amount: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    refunded_amount: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    authorised_at: Mapped[datetime | None]
+    authorisation_expires_at: Mapped[datetime | None]
+    captured_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    order: Mapped[Order] = relationship()
+    entries: Mapped[list[PaymentEntry]] = relationship(back_populates="payment",
+                                                       order_by="PaymentEntry.id")
+
+    @property
+    def status_label(self) -> str:
+        return PAYMENT_STATUS_LABELS[PaymentStatus(self.status)]
+
+
+class PaymentEntry(Base):
+    """One operation on a payment with its amount, idempotency key and provider reference.
+
+    The key is deterministic (order, operation, attempt number), unique, and sent with every
+    provider call, so a repeated or retried operation never moves money twice."""
+
+    __tablename__ = "payment_entries"
+    __table_args__ = (CheckConstraint("amount >= 0", name="amount_non_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    seq: Mapped[int] = mapped_column(default=1)  # attempt number of this kind
+    amount: Mapped[Decimal]
+    status: Mapped[str] = mapped_column(String(16), default=EntryStatus.PENDING.value,
+                                        index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    provider_ref: Mapped[str | None] = mapped_column(String(120))
+    retryable: Mapped[bool] = mapped_column(default=False)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+
+    payment: Mapped[Payment] = relationship(back_populates="entries")
+
+    @property
+    def kind_label(self) -> str:
+        return ENTRY_KIND_LABELS[EntryKind(self.kind)]
+
+    @property
+    def status_label(self) -> str:
+        return ENTRY_STATUS_LABELS[EntryStatus(self.status)]
+
+
+class InstructionStatus(StrEnum):
+    PENDING = "pending"  # 待财政确认
+    CONFIRMED = "confirmed"  # 已确认支付
+    REJECTED = "rejected"  # 已退回
+
+
+INSTRUCTION_STATUS_LABELS = {InstructionStatus.PENDING: "待确认",
+                             InstructionStatus.CONFIRMED: "已确认",
+                             InstructionStatus.REJECTED: "已退回"}
+
+
+class TreasuryInstruction(Base):
+    """国库集中支付 payment instruction (支付指令): finance staff confirm or reject it;
+    confirmation is what completes the payment."""
+
+    __tablename__ = "treasury_instructions"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # capture (支付) | refund (退回)
+    amount: Mapped[Decimal]
+    payee_name: Mapped[str] = mapped_column(String(200))
+    payee_bank: Mapped[str] = mapped_column(String(100))
+    payee_account: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(16), default=InstructionStatus.PENDING.value,
+                                        index=True)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    order: Mapped[Order] = relationship()
+
+    @property
+    def number(self) -> str:
+        """支付指令编号, e.g. ZF2026-000042."""
+        return f"ZF{self.created_at:%Y}-{self.id:06d}"
+
+    @property
+    def status_label(self) -> str:
+        return INSTRUCTION_STATUS_LABELS[InstructionStatus(self.status)]
+
+
+class StripeEvent(Base):
+    """Each Stripe webhook event id recorded once (duplicates are ignored)."""
+
+    __tablename__ = "stripe_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(255), unique=True)
+    type: Mapped[str] = mapped_column(String(100))
+    object_id: Mapped[str | None] = mapped_column(String(120), index=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Contract(Base):
+    """政府采购合同: number, amounts, and the payee account snapshot, locked when the
+    supplier finances the contract (政采贷)."""
+
+    __tablename__ = "contracts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    total: Mapped[Decimal]
+    total_in_words: Mapped[str] = mapped_column(String(120))
+    payment_term_days: Mapped[int]
+    payee_bank: Mapped[str] = mapped_column(String(100))
+    payee_account: Mapped[str] = mapped_column(String(40))
+    financed: Mapped[bool] = mapped_column(default=False)
+    financier: Mapped[str | None] = mapped_column(String(100))
+    financed_at: Mapped[datetime | None]
+    signed_on: Mapped[date]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    order: Mapped[Order] = relationship()

@@ -58,3 +58,22 @@ def localstripe() -> str:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+WEBHOOK_SECRET = "whsec_suite"
+
+
+@pytest.fixture(autouse=True)
+def _app_uses_localstripe(request):
+    """Every test that uses the Flask app talks to the suite's localstripe (never to whatever
+    may listen on the default port 8420 of this machine)."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
+    cfg = app.extensions["mall.config"]
+    saved = cfg.stripe_api_base, cfg.stripe_webhook_secret
+    cfg.stripe_api_base = request.getfixturevalue("localstripe")
+    cfg.stripe_webhook_secret = WEBHOOK_SECRET
+    yield
+    cfg.stripe_api_base, cfg.stripe_webhook_secret = saved

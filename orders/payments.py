@@ -1,0 +1,521 @@
+"""The payment ledger (支付台账) and how order events move money.
+
+An order's `Payment` holds the method, the provider's reference and the running amounts;
+every operation on it is a `PaymentEntry` (authorise, re-authorise, capture, void, refund)
+with its amount, status, provider reference and a deterministic idempotency key
+(`order-<id>-<kind>-<attempt>`), unique in the table.
+
+Two steps, so a provider failure never leaves the order inconsistent:
+1. **request** (in the request's transaction, with the order change): `after_transition`
+   records the entry as `pending`; nothing external happens, nothing commits.
+2. **execute** (after that commit): `Executor.run(entry_id)` claims the entry in its own
+   transaction (`sending`), calls the gateway outside any transaction with the entry's key,
+   and records the outcome in a third. A capture that succeeds runs the order's `pay`
+   transition (frozen budget → spent, remainder released) in that same transaction.
+
+A failed call leaves the entry `failed` with the message on the payment ("支付失败，可重试");
+`retry` puts a retryable entry back to `pending` with the SAME key (so a call that did reach
+the provider is not repeated as a new charge) or, after a refusal (card declined, instruction
+rejected), opens the next attempt. Two submits of the same operation find the same entry.
+
+Treasury payments (国库集中支付) use the same ledger: their capture stays `awaiting` until
+finance staff confirm the instruction (`confirm_instruction`), which completes the payment.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from mall import audit
+from mall.clock import utcnow
+from mall.db import session_scope
+from mall.errors import Conflict, DomainError, Forbidden, NotFound, field_error
+from mall.money import to_money
+from mall.roles import Role
+from orders import flow, treasury
+from orders.gateway import GatewayError, GatewayResult, PaymentGateway, ResultStatus
+from orders.models import (
+    EntryKind,
+    EntryStatus,
+    Order,
+    OrderStatus,
+    Payment,
+    PaymentEntry,
+    PaymentMethod,
+    PaymentStatus,
+    StripeEvent,
+)
+
+log = logging.getLogger(__name__)
+
+K, E, P = EntryKind, EntryStatus, PaymentStatus
+OPEN_ENTRY = (E.PENDING.value, E.SENDING.value, E.AWAITING.value)
+STALE_SENDING = timedelta(minutes=10)  # a claim older than this was lost (worker crash)
+
+GatewayFor = Callable[[str], PaymentGateway]  # payment method → gateway
+
+
+def idempotency_key(order_id: int, kind: str, seq: int) -> str:
+    return f"order-{order_id}-{kind}-{seq}"
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+def get_payment(session: Session, order_id: int, *, lock: bool = False) -> Payment | None:
+    query = select(Payment).where(Payment.order_id == order_id)
+    if lock:
+        query = query.with_for_update()
+    return session.scalar(query)
+
+
+def entries_of(session: Session, payment_id: int) -> list[PaymentEntry]:
+    return list(session.scalars(select(PaymentEntry).where(PaymentEntry.payment_id == payment_id)
+                                .order_by(PaymentEntry.id)))
+
+
+def failed_entry(session: Session, payment: Payment | None) -> PaymentEntry | None:
+    """The latest entry, when it failed: the page shows "支付失败，可重试"."""
+    if payment is None:
+        return None
+    latest = session.scalar(select(PaymentEntry).where(PaymentEntry.payment_id == payment.id)
+                            .order_by(PaymentEntry.id.desc()).limit(1))
+    return latest if latest is not None and latest.status == E.FAILED.value else None
+
+
+def can_retry(actor, order: Order) -> bool:
+    role = flow.role_of(actor)
+    if role == Role.BUYER:
+        return order.unit_id == actor.budget_unit_id
+    return role in (Role.FINANCE, Role.ADMIN, flow.SYSTEM)
+
+
+# --- step 1: requesting operations (inside the caller's transaction) ----------------------------
+
+def open_payment(session: Session, order: Order) -> Payment:
+    payment = get_payment(session, order.id, lock=True)
+    if payment is None:
+        provider = "stripe" if order.payment_method == PaymentMethod.CARD.value else "treasury"
+        payment = Payment(order_id=order.id, method=order.payment_method, provider=provider,
+                          status=P.NEW.value, authorised_amount=Decimal("0.00"),
+                          captured_amount=Decimal("0.00"), refunded_amount=Decimal("0.00"))
+        session.add(payment)
+        session.flush()
+    return payment
+
+
+def _latest(session: Session, payment: Payment, kind: str) -> PaymentEntry | None:
+    return session.scalar(select(PaymentEntry).where(
+        PaymentEntry.payment_id == payment.id, PaymentEntry.kind == kind)
+        .order_by(PaymentEntry.seq.desc()).limit(1))
+
+
+def request(session: Session, actor, payment: Payment, kind: EntryKind, amount: Decimal
+            ) -> PaymentEntry:
+    """Record one operation as pending. Asking again for an operation that is pending,
+    in flight, done, or failed-but-retryable returns that same entry (double submit → one
+    entry, one provider call); a refused one (declined, rejected) opens the next attempt."""
+    latest = _latest(session, payment, kind.value)
+    if latest is not None and (latest.status != E.FAILED.value or latest.retryable):
+        return latest
+    seq = (latest.seq + 1) if latest is not None else 1
+    entry = PaymentEntry(payment_id=payment.id, kind=kind.value, seq=seq,
+                         amount=to_money(amount), status=E.PENDING.value,
+                         idempotency_key=idempotency_key(payment.order_id, kind.value, seq),
+                         actor_id=getattr(actor, "id", None), attempts=0, retryable=False)
+    session.add(entry)
+    session.flush()
+    audit.record(session, actor, f"payment.{kind.value}_requested", "payment", payment.id,
+                 after={"entry": entry.id, "amount": entry.amount, "key": entry.idempotency_key})
+    return entry
+
+
+def _authorised(session: Session, payment: Payment) -> bool:
+    """Money is held (or about to be): an authorisation that has not been voided."""
+    auth = _latest(session, payment, K.AUTHORISE.value)
+    return auth is not None and (auth.status != E.FAILED.value or auth.retryable) \
+        and payment.status not in (P.VOIDED.value, P.CAPTURED.value, P.REFUNDED.value)
+
+
+def _drop_open(session: Session, payment: Payment, kinds: tuple[str, ...], why: str) -> None:
+    """Pending/failed operations that no longer make sense (the order was cancelled)."""
+    for entry in session.scalars(select(PaymentEntry).where(
+            PaymentEntry.payment_id == payment.id, PaymentEntry.kind.in_(kinds),
+            PaymentEntry.status.in_((E.PENDING.value, E.FAILED.value)))):
+        entry.status = E.FAILED.value
+        entry.retryable = False
+        entry.error = why
+
+
+def after_transition(session: Session, actor, order: Order, action: str) -> list[int]:
+    """Record the payment operations an order transition calls for; returns the entry ids
+    to execute after commit.
+
+    confirm → contract + authorise (card hold; treasury: budget already frozen);
+    accept (pass/partial) → capture the accepted amount (a partial capture releases the rest);
+    fail_acceptance, cancel, refuse, confirm_return → void the hold, or refund what was taken.
+    """
+    from orders import contracts  # contracts reads the ledger's neighbours, not the reverse
+
+    ids: list[int] = []
+    if action == "confirm":
+        contracts.create_contract(session, order)
+        payment = open_payment(session, order)
+        ids.append(request(session, actor, payment, K.AUTHORISE, order.total).id)
+    elif action == "accept" and order.status == OrderStatus.ACCEPTED.value:
+        payment = open_payment(session, order)
+        ids.append(request(session, actor, payment, K.CAPTURE, order.accepted_amount).id)
+    elif action in ("fail_acceptance", "cancel", "refuse", "auto_cancel", "confirm_return"):
+        payment = get_payment(session, order.id, lock=True)
+        if payment is None:
+            return ids
+        remaining = payment.captured_amount - payment.refunded_amount
+        if remaining > 0:
+            ids.append(request(session, actor, payment, K.REFUND, remaining).id)
+        elif _authorised(session, payment):
+            _drop_open(session, payment, (K.CAPTURE.value, K.REAUTHORISE.value),
+                       "订单已终止，无需扣款")
+            ids.append(request(session, actor, payment, K.VOID, payment.authorised_amount
+                               or order.total).id)
+    return [i for i in ids if _is_open(session, i)]
+
+
+def _is_open(session: Session, entry_id: int) -> bool:
+    return session.get(PaymentEntry, entry_id).status == E.PENDING.value
+
+
+def refund(session: Session, actor, order_id: int, *, amount: Decimal, reason: str,
+           client_key: str) -> PaymentEntry:
+    """A refund of captured money (after-sale return 售后退货) asked by finance or admin.
+    `client_key` comes from the form or the API client, so a double submit refunds once."""
+    if flow.role_of(actor) not in (Role.FINANCE, Role.ADMIN):
+        raise Forbidden("只有财政支付人员或管理员可以发起退款", code="refund_forbidden")
+    reason = (reason or "").strip()
+    if not reason:
+        raise field_error("reason", "请填写退款原因")
+    order = flow.get_order(session, actor, order_id)
+    payment = get_payment(session, order.id, lock=True)
+    if payment is None or payment.captured_amount <= 0:
+        raise Conflict("该订单没有已支付的款项，无法退款", code="nothing_to_refund")
+    key = f"order-{order.id}-refund-{client_key}"
+    existing = session.scalar(select(PaymentEntry).where(PaymentEntry.idempotency_key == key))
+    if existing is not None:
+        return existing
+    amount = to_money(amount)
+    in_flight = session.scalar(select(func.coalesce(func.sum(PaymentEntry.amount), 0)).where(
+        PaymentEntry.payment_id == payment.id, PaymentEntry.kind == K.REFUND.value,
+        PaymentEntry.status.in_(OPEN_ENTRY)))
+    left = payment.captured_amount - payment.refunded_amount - Decimal(in_flight)
+    if amount <= 0 or amount > left:
+        raise field_error("amount", f"退款金额应大于 0 且不超过可退金额 ¥{left:,.2f}")
+    seq = (session.scalar(select(func.count()).where(
+        PaymentEntry.payment_id == payment.id, PaymentEntry.kind == K.REFUND.value)) or 0) + 1
+    entry = PaymentEntry(payment_id=payment.id, kind=K.REFUND.value, seq=seq, amount=amount,
+                         status=E.PENDING.value, idempotency_key=key, attempts=0,
+                         retryable=False, actor_id=getattr(actor, "id", None))
+    session.add(entry)
+    session.flush()
+    audit.record(session, actor, "payment.refund_requested", "payment", payment.id,
+                 after={"entry": entry.id, "amount": amount, "reason": reason, "key": key})
+    return entry
+
+
+def retry(session: Session, actor, order_id: int, *, now: datetime | None = None) -> list[int]:
+    """"重试": failed operations go again — retryable ones with the same key, refused ones as
+    the next attempt; a claim lost by a crashed worker is released. Returns entry ids."""
+    order = flow.get_order(session, actor, order_id)
+    if not can_retry(actor, order):
+        raise Forbidden("无权重试该订单的支付", code="payment_retry_forbidden")
+    payment = get_payment(session, order.id, lock=True)
+    if payment is None:
+        raise NotFound("该订单尚无支付记录", code="payment_not_found")
+    now = now or utcnow()
+    ids = []
+    for entry in entries_of(session, payment.id):
+        if entry.status == E.SENDING.value and entry_claimed_at(entry) < now - STALE_SENDING:
+            entry.status = E.PENDING.value
+            ids.append(entry.id)
+        elif entry.status == E.FAILED.value and entry.retryable:
+            entry.status = E.PENDING.value
+            entry.error = None
+            ids.append(entry.id)
+    if not ids:
+        for kind in (K.AUTHORISE, K.CAPTURE):
+            latest = _latest(session, payment, kind.value)
+            if latest is not None and latest.status == E.FAILED.value and not latest.retryable \
+                    and not (latest.error or "").startswith("订单已终止"):
+                ids.append(request(session, actor, payment, kind, latest.amount).id)
+        if payment.status == P.FAILED.value and not ids \
+                and order.status in (OrderStatus.CONFIRMED.value, OrderStatus.SHIPPED.value,
+                                     OrderStatus.DELIVERED.value, OrderStatus.ACCEPTED.value):
+            ids.append(request(session, actor, payment, K.REAUTHORISE, order.total).id)
+    if not ids:
+        raise Conflict("没有可重试的支付操作", code="nothing_to_retry")
+    payment.last_error = None
+    audit.record(session, actor, "payment.retry", "payment", payment.id, after={"entries": ids})
+    return ids
+
+
+def entry_claimed_at(entry: PaymentEntry) -> datetime:
+    return entry.completed_at or entry.created_at
+
+
+def reauthorise_expiring(session: Session, *, now: datetime | None = None,
+                         margin_days: int = 2) -> list[int]:
+    """`mall jobs`: card holds that lapse within `margin_days` on orders not yet accepted get
+    a new authorisation (Stripe card holds last 7 days; delivery can take longer)."""
+    now = now or utcnow()
+    horizon = now + timedelta(days=margin_days)
+    rows = session.scalars(
+        select(Payment).join(Order, Order.id == Payment.order_id).where(
+            Payment.provider == "stripe", Payment.status == P.AUTHORISED.value,
+            Payment.authorisation_expires_at <= horizon,
+            Order.status.in_((OrderStatus.CONFIRMED.value, OrderStatus.SHIPPED.value,
+                              OrderStatus.DELIVERED.value)))
+        .order_by(Payment.id))
+    ids = []
+    for payment in rows:
+        open_ = session.scalar(select(func.count()).where(
+            PaymentEntry.payment_id == payment.id, PaymentEntry.status.in_(OPEN_ENTRY)))
+        if open_:
+            continue
+        latest = _latest(session, payment, K.REAUTHORISE.value)
+        seq = (latest.seq + 1) if latest is not None else 1
+        entry = PaymentEntry(payment_id=payment.id, kind=K.REAUTHORISE.value, seq=seq,
+                             amount=payment.authorised_amount, status=E.PENDING.value,
+                             idempotency_key=idempotency_key(payment.order_id,
+                                                             K.REAUTHORISE.value, seq),
+                             attempts=0, retryable=False)
+        session.add(entry)
+        session.flush()
+        ids.append(entry.id)
+    return ids
+
+
+# --- step 2: executing after commit -------------------------------------------------------------
+
+class Executor:
+    """Runs pending entries against the gateways: claim → call (no transaction open) → record."""
+
+    def __init__(self, session_factory: sessionmaker[Session], gateway_for: GatewayFor, *,
+                 auth_valid_days: int = 7):
+        self.factory = session_factory
+        self.gateway_for = gateway_for
+        self.auth_valid_days = auth_valid_days
+
+    def run_all(self, entry_ids) -> None:
+        for entry_id in entry_ids:
+            self.run(entry_id)
+
+    def run(self, entry_id: int) -> str:
+        """Execute one entry; returns its status afterwards. Never raises for provider errors
+        (they are recorded on the entry and the payment)."""
+        with session_scope(self.factory) as session:
+            entry = session.scalar(select(PaymentEntry).where(PaymentEntry.id == entry_id)
+                                   .with_for_update())
+            if entry is None or entry.status != E.PENDING.value:
+                return entry.status if entry is not None else "missing"
+            payment = session.get(Payment, entry.payment_id)
+            order = session.get(Order, payment.order_id)
+            call = (entry.kind, entry.amount, entry.idempotency_key, payment.provider_ref,
+                    payment.method, order.id, order.number)
+            entry.status = E.SENDING.value
+            entry.attempts += 1
+            entry.completed_at = utcnow()  # claim time, see entry_claimed_at
+        kind, amount, key, reference, method, order_id, order_number = call
+        result: GatewayResult | None = None
+        error: GatewayError | None = None
+        try:
+            result = self._call(kind, amount, key, reference, method, order_id, order_number)
+        except GatewayError as err:
+            error = err
+        with session_scope(self.factory) as session:
+            entry = session.scalar(select(PaymentEntry).where(PaymentEntry.id == entry_id)
+                                   .with_for_update())
+            payment = session.scalar(select(Payment).where(Payment.id == entry.payment_id)
+                                     .with_for_update())
+            if error is not None:
+                record_failure(session, entry, payment, error.message, error.retryable)
+            else:
+                record_result(session, None, entry, payment, result,
+                              auth_valid_days=self.auth_valid_days)
+            return entry.status
+
+    def _call(self, kind, amount, key, reference, method, order_id, order_number
+              ) -> GatewayResult:
+        gateway = self.gateway_for(method)
+        if kind == K.AUTHORISE.value:
+            return gateway.authorise(amount=amount, order_ref=order_number, idempotency_key=key,
+                                     metadata={"order_id": str(order_id)})
+        if reference is None:
+            if kind == K.VOID.value:  # nothing was ever held
+                return GatewayResult(ResultStatus.VOIDED, "", amount, "nothing_held")
+            raise _NotAuthorised("尚未完成预授权，请先重试预授权")
+        if kind == K.REAUTHORISE.value:
+            return gateway.reauthorise(reference, amount=amount, order_ref=order_number,
+                                       idempotency_key=key)
+        if kind == K.CAPTURE.value:
+            return gateway.capture(reference, amount=amount, idempotency_key=key)
+        if kind == K.VOID.value:
+            return gateway.cancel(reference, idempotency_key=key)
+        if kind == K.REFUND.value:
+            return gateway.refund(reference, amount=amount, idempotency_key=key)
+        raise ValueError(f"unknown entry kind {kind}")
+
+
+class _NotAuthorised(GatewayError):
+    retryable = True
+
+
+def record_failure(session: Session, entry: PaymentEntry, payment: Payment, message: str,
+                   retryable: bool) -> None:
+    entry.status = E.FAILED.value
+    entry.retryable = retryable
+    entry.error = message[:2000]
+    payment.last_error = f"{entry.kind_label}失败：{message}"[:2000]
+    if entry.kind == K.AUTHORISE.value:
+        payment.status = P.FAILED.value
+    payment.updated_at = utcnow()
+    audit.record(session, None, f"payment.{entry.kind}_failed", "payment", payment.id,
+                 after={"entry": entry.id, "error": message, "retryable": retryable})
+
+
+def record_result(session: Session, actor, entry: PaymentEntry, payment: Payment,
+                  result: GatewayResult, *, auth_valid_days: int = 7) -> None:
+    """Apply a gateway result to the entry and the payment; a completed capture pays the order."""
+    now = utcnow()
+    entry.provider_ref = result.reference or entry.provider_ref
+    payment.updated_at = now
+    if result.status is ResultStatus.PENDING:
+        entry.status = E.AWAITING.value
+        payment.last_error = None
+        return
+    entry.status = E.SUCCEEDED.value
+    entry.completed_at = now
+    payment.last_error = None
+    status = result.status
+    if status is ResultStatus.AUTHORISED:
+        payment.provider_ref = result.reference
+        payment.status = P.AUTHORISED.value
+        payment.authorised_amount = result.amount
+        payment.authorised_at = now
+        payment.authorisation_expires_at = (now + timedelta(days=auth_valid_days)
+                                            if payment.provider == "stripe" else None)
+    elif status is ResultStatus.CAPTURED:
+        payment.captured_amount += entry.amount
+        payment.status = P.CAPTURED.value
+        payment.captured_at = now
+        _pay_order(session, actor, payment, entry.amount)
+    elif status is ResultStatus.VOIDED:
+        payment.status = P.VOIDED.value
+    elif status is ResultStatus.REFUNDED:
+        payment.refunded_amount += entry.amount
+        if payment.refunded_amount >= payment.captured_amount:
+            payment.status = P.REFUNDED.value
+    audit.record(session, actor, f"payment.{entry.kind}_succeeded", "payment", payment.id,
+                 after={"entry": entry.id, "amount": entry.amount,
+                        "provider_ref": entry.provider_ref, "status": payment.status})
+
+
+def _pay_order(session: Session, actor, payment: Payment, amount: Decimal) -> None:
+    """The money moved: run the order's `pay` transition. If the order cannot take it (its
+    state changed meanwhile), keep the ledger true and say so on the payment."""
+    try:
+        with session.begin_nested():
+            flow.pay(session, actor, payment.order_id, amount=amount)
+    except DomainError as err:
+        log.warning("payment %s captured but order %s not paid: %s", payment.id,
+                    payment.order_id, err.message)
+        payment.last_error = f"款项已支付，但订单状态未能更新：{err.message}"
+
+
+# --- treasury instructions: finance staff complete the payment ----------------------------------
+
+def decide_instruction(session: Session, actor, instruction_id: int, *, confirm: bool,
+                       reason: str | None = None):
+    """Finance confirms (the payment is complete: the order is paid) or rejects (the capture
+    fails, visible on the order; a retry issues a new instruction)."""
+    if flow.role_of(actor) != Role.FINANCE:
+        raise Forbidden("只有财政支付人员可以处理支付指令", code="finance_only")
+    instruction = treasury.decide(session, actor, instruction_id, confirm=confirm, reason=reason)
+    entry = session.scalar(select(PaymentEntry).where(
+        PaymentEntry.idempotency_key == instruction.idempotency_key).with_for_update())
+    if entry is None or entry.status != E.AWAITING.value:
+        raise Conflict("支付指令与支付台账不一致", code="instruction_ledger_mismatch")
+    payment = session.scalar(select(Payment).where(Payment.id == entry.payment_id)
+                             .with_for_update())
+    if confirm:
+        done = ResultStatus.CAPTURED if entry.kind == K.CAPTURE.value else ResultStatus.REFUNDED
+        record_result(session, actor, entry, payment,
+                      GatewayResult(done, instruction.number, entry.amount, "confirmed"))
+    else:
+        record_failure(session, entry, payment, f"支付指令被退回：{instruction.reason}",
+                       retryable=False)
+    return instruction
+
+
+# --- Stripe webhooks ----------------------------------------------------------------------------
+
+def record_stripe_event(session: Session, event_: dict) -> bool:
+    """Record a verified Stripe event once; False for a duplicate (already recorded).
+
+    `payment_intent.canceled` for a hold we did not void (it lapsed) marks the payment failed
+    so a retry re-authorises it."""
+    event_id = str(event_.get("id") or "")
+    if not event_id:
+        raise field_error("id", "事件缺少 id")
+    obj = ((event_.get("data") or {}).get("object") or {})
+    object_id = obj.get("id") if isinstance(obj, dict) else None
+    try:
+        with session.begin_nested():
+            session.add(StripeEvent(event_id=event_id, type=str(event_.get("type", ""))[:100],
+                                    object_id=(str(object_id)[:120] if object_id else None)))
+    except IntegrityError:
+        return False
+    if event_.get("type") == "payment_intent.canceled" and object_id:
+        payment = session.scalar(select(Payment).where(Payment.provider_ref == object_id)
+                                 .with_for_update())
+        if payment is not None and payment.status == P.AUTHORISED.value:
+            payment.status = P.FAILED.value
+            payment.last_error = "公务卡预授权已失效，请重试以重新授权"
+            audit.record(session, None, "payment.authorisation_lapsed", "payment", payment.id,
+                         after={"event": event_id})
+    return True
+
+
+# --- composition helpers -------------------------------------------------------------------------
+
+def build_executor(cfg, session_factory: sessionmaker[Session]) -> Executor:
+    """Gateways from configuration: Stripe for 公务卡, the treasury instructions otherwise."""
+    from orders.stripe_gateway import StripeGateway
+
+    stripe_gw = StripeGateway.from_config(cfg)
+    treasury_gw = treasury.TreasuryGateway(session_factory)
+
+    def gateway_for(method: str) -> PaymentGateway:
+        return stripe_gw if method == PaymentMethod.CARD.value else treasury_gw
+
+    return Executor(session_factory, gateway_for, auth_valid_days=cfg.card_auth_valid_days)
+
+
+def run_after_commit(session: Session, entry_ids: list[int], executor: Callable[[], Executor]
+                     ) -> None:
+    """Execute the entries once `session` has committed (a rollback drops them: nothing was
+    recorded). Errors are logged, never raised: the entry and the payment carry them."""
+    if not entry_ids:
+        return
+    ids = list(entry_ids)
+
+    def _run(_session):
+        try:
+            executor().run_all(ids)
+        except Exception:  # noqa: BLE001 - after commit nothing may fail the request
+            log.exception("payment entries %s could not be executed", ids)
+
+    event.listen(session, "after_commit", _run, once=True)
