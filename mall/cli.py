@@ -92,7 +92,8 @@ def serve(host: str, port: int, threads: int):
 @with_appcontext
 def jobs():
     """Run the clock jobs once: lift suspensions whose due date passed, expire stale offers,
-    cancel orders the supplier did not confirm in time (releasing stock and budget)."""
+    cancel orders the supplier did not confirm in time (releasing stock and budget),
+    re-authorise card holds that would lapse before the order is accepted."""
     from catalog.offers import expire_stale
     from mall.clock import local_today, utcnow
     from suppliers.status import lift_expired
@@ -106,6 +107,13 @@ def jobs():
     with session_scope(_factory()) as session:
         cancelled = cancel_unconfirmed(session, local_today())
     click.echo(f"供应商逾期未确认、自动取消的订单：{len(cancelled)} 个")
+    from orders import payments
+
+    cfg = current_app.extensions["mall.config"]
+    with session_scope(_factory()) as session:
+        reauth = payments.reauthorise_expiring(session, margin_days=cfg.card_reauth_margin_days)
+    payments.build_executor(cfg, _factory()).run_all(reauth)
+    click.echo(f"即将过期、已重新授权的公务卡预授权：{len(reauth)} 笔")
 
 
 @main.command("create-user")

@@ -14,6 +14,7 @@ from mall.web import api_actor, api_roles, config, db, paginate
 from orders import budget, cart, checkout, flow
 from orders.checkout import Delivery
 from orders.models import BudgetUnit, Order
+from orders.payment_views import on_order_transition
 from orders.rules import Policy
 from orders.schemas import (
     AcceptIn,
@@ -250,7 +251,9 @@ def _action(name: str, schema=None, doc: str = ""):
             flow.ship(db(), actor, order_id, **data)
         else:
             getattr(flow, name)(db(), actor, order_id)
-        return _detail(flow.get_order(db(), actor, order_id))
+        order = flow.get_order(db(), actor, order_id)
+        on_order_transition(actor, order, name)  # payments follow (orders.payments)
+        return _detail(order)
 
     path = f"/<int:order_id>/{name.replace('_', '-')}"
     if schema is None:

@@ -164,6 +164,8 @@ def after_transition(session: Session, actor, order: Order, action: str) -> list
     from orders import contracts  # contracts reads the ledger's neighbours, not the reverse
 
     ids: list[int] = []
+    if action == "accept" and order.status == OrderStatus.ACCEPTANCE_FAILED.value:
+        action = "fail_acceptance"  # flow.accept records a failed acceptance this way
     if action == "confirm":
         contracts.create_contract(session, order)
         payment = open_payment(session, order)

@@ -24,6 +24,7 @@ from orders.models import (
     Order,
     PaymentMethod,
 )
+from orders.payment_views import on_order_transition
 from orders.rules import Policy
 from orders.schemas import (
     AcceptIn,
@@ -279,6 +280,7 @@ def order_action(order_id: int, action: str):
             flow.ship(session, current_user, order_id, **data)
         else:
             getattr(flow, action)(session, current_user, order_id)
+        on_order_transition(current_user, order, action)  # payments follow (orders.payments)
     except DomainError as err:
         session.rollback()
         order = flow.get_order(session, current_user, order_id)

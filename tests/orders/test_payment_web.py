@@ -332,3 +332,49 @@ def test_payment_page_amounts(client, db, ex):
     html = client.get(f"/orders/{order.id}/payment").get_data(as_text=True)
     assert f"已扣款 ¥{order.total - Decimal('1.00'):,.2f}" in html
     assert "下载合同 PDF" in html
+
+
+# --- the order API drives the payments ------------------------------------------------------------
+
+def test_order_api_transitions_authorise_and_capture(client, db, localstripe):
+    order, buyer, seller = factories.order(db)
+    hs, hb = bearer(db, seller), bearer(db, buyer)
+    assert client.post(f"/api/v1/orders/{order.id}/confirm", headers=hs).status_code == 200
+    db.expire_all()
+    payment = payments.get_payment(db, order.id)
+    assert payment.status == "authorised"
+    assert intent(localstripe, payment.provider_ref)["status"] == "requires_capture"
+    assert client.post(f"/api/v1/orders/{order.id}/ship", json={},
+                       headers=hs).status_code == 200
+    assert client.post(f"/api/v1/orders/{order.id}/deliver", headers=hs).status_code == 200
+    partial = order.total - Decimal("2.00")
+    r = client.post(f"/api/v1/orders/{order.id}/accept",
+                    json={"result": "partial", "inspector": "张三",
+                          "accepted_amount": f"{partial:.2f}"}, headers=hb)
+    assert r.status_code == 200
+    db.expire_all()
+    assert order.status == "paid" and order.paid_amount == partial
+    charge = intent(localstripe, payment.provider_ref)["latest_charge"]
+    assert charge["amount"] - charge["amount_refunded"] == int(partial * 100)
+
+
+def test_order_page_failed_acceptance_voids(client, db, localstripe):
+    order, buyer, seller = factories.order(db)
+    login(client, seller.username, factories.PASSWORD)
+    for action in ("confirm", "ship", "deliver"):
+        token = csrf_token(client, f"/orders/{order.id}")
+        assert client.post(f"/orders/{order.id}/{action}",
+                           data={"csrf_token": token}).status_code == 302
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    login(client, buyer.username, factories.PASSWORD)
+    token = csrf_token(client, f"/orders/{order.id}")
+    r = client.post(f"/orders/{order.id}/accept",
+                    data={"csrf_token": token, "result": "fail", "inspector": "张三",
+                          "notes": "型号不符"})
+    assert r.status_code == 302
+    db.expire_all()
+    payment = payments.get_payment(db, order.id)
+    assert order.status == "acceptance_failed" and payment.status == "voided"
+    assert intent(localstripe, payment.provider_ref)["status"] == "canceled"
+    html = client.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert 'data-testid="payment-section"' in html and "已撤销" in html

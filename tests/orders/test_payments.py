@@ -387,3 +387,22 @@ def test_flow_pay_is_still_refused_for_buyers(db, ex):
     step(db, "accept", order, buyer)
     with pytest.raises(Forbidden):
         flow.pay(db, buyer, order.id, amount=order.total)
+
+
+def test_mall_jobs_reauthorises_lapsing_holds(app, db, ex, localstripe):
+    from mall.cli import main
+
+    order, _buyer, seller = factories.order(db)
+    run(db, ex, step(db, "confirm", order, seller))
+    payment = payments.get_payment(db, order.id)
+    old = payment.provider_ref
+    payment.authorisation_expires_at = utcnow() + timedelta(hours=12)
+    db.flush()
+    result = app.test_cli_runner().invoke(main, ["jobs"])
+    assert result.exit_code == 0, result.output
+    assert "重新授权的公务卡预授权：1 笔" in result.output
+    db.expire_all()
+    payment = payments.get_payment(db, order.id)
+    assert payment.provider_ref != old and payment.status == "authorised"
+    assert payment.authorisation_expires_at > utcnow() + timedelta(days=6)
+    assert intent(localstripe, old)["status"] == "canceled"
