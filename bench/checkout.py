@@ -118,8 +118,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--attempts", type=int, default=25, help="checkouts per thread")
     parser.add_argument("--offers", type=int, default=4)
     parser.add_argument("--units", type=int, default=4)
-    parser.add_argument("--stock", type=int, default=300, help="starting stock per offer")
-    parser.add_argument("--budget", default="15000.00", help="amount of each budget line")
+    parser.add_argument("--stock", type=int, default=200, help="starting stock per offer")
+    parser.add_argument("--budget", default="6000.00", help="amount of each budget line")
     args = parser.parse_args(argv)
 
     url = fresh_database()
