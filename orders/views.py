@@ -107,6 +107,7 @@ def _cart_action(fn, success: str):
     try:
         result = fn()
     except DomainError as err:
+        db().rollback()  # the redirect would commit: keep nothing of a refused change
         flash(err.message, "danger")
         return _back(url_for("orders.cart_page"))
     flash(success.format(result=result), "success")

@@ -210,3 +210,21 @@ def test_timeline_on_the_order_page(client, db):
     html = client.get(f"/orders/{order.id}").get_data(as_text=True)
     for label in ("下单", "确认订单", "发货"):
         assert label in html
+
+
+def test_cart_add_form_with_bad_input_adds_nothing(client, db):
+    from orders.models import Cart
+
+    buyer, _ = factories.buyer_with_budget(db)
+    offer = factories.offer(db, status="active")
+    draft = factories.offer(db, status="draft")
+    _login(client, buyer)
+    token = csrf_token(client, "/cart")
+    res = client.post("/cart/add", data={"csrf_token": token, "offer_id": offer.id,
+                                         "quantity": "abc"}, follow_redirects=True)
+    assert "提交的数据有误" in res.get_data(as_text=True)
+    res = client.post("/cart/add", data={"csrf_token": token, "offer_id": draft.id,
+                                         "quantity": "1"}, follow_redirects=True)
+    assert "不存在或已不在售" in res.get_data(as_text=True)
+    assert db.scalar(select(func.count()).select_from(Cart).where(
+        Cart.user_id == buyer.id)) == 0
