@@ -28,16 +28,22 @@ def chromium_path() -> str:
     return path
 
 
+LIVE: dict = {}  # the live server's database URL, for tests that check what it recorded
+
+
 @pytest.fixture(scope="session")
-def live_url(tmp_path_factory):
-    """A seeded demo database of the suite's kind, served on 127.0.0.1:<free port>."""
+def live_url(tmp_path_factory, localstripe):
+    """A seeded demo database of the suite's kind, served on 127.0.0.1:<free port>, paying
+    through the suite's localstripe."""
     url = dbutil.fresh_database("browser")
+    LIVE["database_url"] = url
     engine = make_engine(url)
     with session_scope(sessionmaker(bind=engine)) as session:
         seed(session)
     engine.dispose()
     app = create_app(Config.from_env(database_url=url, secret_key="browser-test",
-                                     instance_path=tmp_path_factory.mktemp("live")))
+                                     instance_path=tmp_path_factory.mktemp("live"),
+                                     stripe_api_base=localstripe))
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
