@@ -36,6 +36,8 @@ class Config:
     purchase_limit_default: Decimal = Decimal("1000000.00")
     # Listing review: flag prices above the median of other offers by more than this ratio.
     review_median_ratio: Decimal = Decimal("0.20")
+    # Transactional outbox: drain right after each request's commit (off when `mall worker` runs).
+    outbox_inline: bool = True
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -55,6 +57,7 @@ class Config:
             login_lock_minutes=int(env.get("LOGIN_LOCK_MINUTES", "15")),
             purchase_limit_default=Decimal(env.get("PURCHASE_LIMIT_DEFAULT", "1000000.00")),
             review_median_ratio=Decimal(env.get("REVIEW_MEDIAN_RATIO", "0.20")),
+            outbox_inline=_bool(env.get("OUTBOX_INLINE"), True),
         )
         for key, value in overrides.items():
             setattr(cfg, key, value)
