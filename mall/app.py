@@ -20,6 +20,7 @@ from mall.config import Config
 from mall.db import make_engine, make_session_factory
 from mall.errors import Conflict, DomainError, ValidationFailed
 from mall.money import fmt_cny
+from mall.outbox import Dispatcher, drain
 from mall.roles import ROLE_LABELS, Role
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["mall.config"] = config
     app.extensions["mall.engine"] = engine
     app.extensions["mall.session_factory"] = make_session_factory(engine)
+    app.extensions["mall.dispatcher"] = Dispatcher()
 
     _wire_session(app)
     _wire_auth(app)
@@ -119,9 +121,11 @@ def _wire_session(app: Flask) -> None:
         session = g.pop("db", None)
         if session is None:
             return response
+        emitted = False
         try:
             if response.status_code < 400 or g.get("commit_despite_error"):
                 session.commit()
+                emitted = session.info.pop("outbox_emitted", False)
             else:
                 session.rollback()
         except IntegrityError:
@@ -132,6 +136,8 @@ def _wire_session(app: Flask) -> None:
             response.status_code = 409
         finally:
             session.close()
+        if emitted and app.extensions["mall.config"].outbox_inline:
+            drain_inline(app)
         return response
 
     @app.teardown_request
@@ -140,6 +146,15 @@ def _wire_session(app: Flask) -> None:
         if session is not None:
             session.rollback()
             session.close()
+
+
+def drain_inline(app: Flask) -> None:
+    """Deliver the outbox right after a commit; a failure never fails the request (the
+    events stay pending and a later drain or `mall worker` catches up)."""
+    try:
+        drain(app.extensions["mall.session_factory"], app.extensions["mall.dispatcher"])
+    except Exception:  # noqa: BLE001 - delivery is retried later
+        log.warning("inline outbox drain failed", exc_info=True)
 
 
 def _wire_auth(app: Flask) -> None:

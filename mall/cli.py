@@ -1,4 +1,4 @@
-"""The `mall` command: db upgrade/check, seed-demo, serve, jobs, create-user."""
+"""The `mall` command: db upgrade/check, seed-demo, serve, jobs, create-user, worker."""
 
 from __future__ import annotations
 
@@ -132,3 +132,25 @@ def create_user(username, role, password, name, unit_id, supplier_id):
         create(session, None, username=username, display_name=name or username, role=role,
                password=password, budget_unit_id=unit_id, supplier_id=supplier_id)
     click.echo(f"已创建用户 {username}")
+
+
+@main.command("worker")
+@click.option("--once", is_flag=True, help="Drain what is due once and exit.")
+@click.option("--batch", default=500, type=int, help="Events per drain.")
+@click.option("--interval", default=1.0, type=float, help="Seconds to sleep when idle.")
+@with_appcontext
+def worker(once: bool, batch: int, interval: float):
+    """Deliver the transactional outbox (several workers may run side by side)."""
+    import time
+
+    from mall.outbox import drain
+
+    dispatcher = current_app.extensions["mall.dispatcher"]
+    while True:
+        result = drain(_factory(), dispatcher, limit=batch)
+        if result.processed or result.failed:
+            click.echo(f"已投递 {result.processed} 条事件，失败 {result.failed} 条")
+        if once:
+            return
+        if result.processed + result.failed < batch:
+            time.sleep(interval)

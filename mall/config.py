@@ -47,6 +47,8 @@ class Config:
     stripe_timeout_seconds: float = 10.0
     card_auth_valid_days: int = 7  # Stripe card authorisations lapse after 7 days
     card_reauth_margin_days: int = 2  # re-authorise when a hold lapses within this many days
+    # Transactional outbox: drain right after each request's commit (off when `mall worker` runs).
+    outbox_inline: bool = True
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -74,6 +76,7 @@ class Config:
             stripe_timeout_seconds=float(env.get("STRIPE_TIMEOUT_SECONDS", "10")),
             card_auth_valid_days=int(env.get("CARD_AUTH_VALID_DAYS", "7")),
             card_reauth_margin_days=int(env.get("CARD_REAUTH_MARGIN_DAYS", "2")),
+            outbox_inline=_bool(env.get("OUTBOX_INLINE"), True),
         )
         for key, value in overrides.items():
             setattr(cfg, key, value)
