@@ -215,7 +215,7 @@ def _register(app: Flask) -> None:
     from mall import api as mall_api
     from mall import views as mall_views
     from orders import api as orders_api
-    from orders import payment_api, payment_views
+    from orders import payment_api, payment_views, payments
     from orders import views as orders_views
     from suppliers import api as suppliers_api
     from suppliers import views as suppliers_views
@@ -232,6 +232,9 @@ def _register(app: Flask) -> None:
     for module in (mall_views, orders_views, suppliers_views, catalog_views):
         app.register_blueprint(module.bp)
     app.register_blueprint(payment_views.bp)
+    # Outbox handlers: payment operations run after the commit that recorded them.
+    app.extensions["mall.dispatcher"].on(
+        payments.TOPIC, payments.build_executor(app.extensions["mall.config"]).handle)
 
     @app.get("/healthz")
     def healthz():

@@ -112,8 +112,11 @@ def jobs():
     cfg = current_app.extensions["mall.config"]
     with session_scope(_factory()) as session:
         reauth = payments.reauthorise_expiring(session, margin_days=cfg.card_reauth_margin_days)
-    payments.build_executor(cfg, _factory()).run_all(reauth)
-    click.echo(f"即将过期、已重新授权的公务卡预授权：{len(reauth)} 笔")
+    if reauth and cfg.outbox_inline:
+        from mall.outbox import drain
+
+        drain(_factory(), current_app.extensions["mall.dispatcher"])
+    click.echo(f"即将过期、提交重新授权的公务卡预授权：{len(reauth)} 笔")
 
 
 @main.command("create-user")

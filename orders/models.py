@@ -376,14 +376,13 @@ ENTRY_KIND_LABELS = {EntryKind.AUTHORISE: "预授权", EntryKind.REAUTHORISE: "�
 
 
 class EntryStatus(StrEnum):
-    PENDING = "pending"  # recorded, the provider call is still to be made
-    SENDING = "sending"  # claimed by a worker, call in flight (a crash leaves it retryable)
+    PENDING = "pending"  # recorded, the provider call is still to be made (outbox event)
     AWAITING = "awaiting"  # the provider took it and waits for a person (国库支付指令待确认)
     SUCCEEDED = "succeeded"
     FAILED = "failed"
 
 
-ENTRY_STATUS_LABELS = {EntryStatus.PENDING: "待处理", EntryStatus.SENDING: "处理中",
+ENTRY_STATUS_LABELS = {EntryStatus.PENDING: "待处理",
                        EntryStatus.AWAITING: "待财政确认", EntryStatus.SUCCEEDED: "成功",
                        EntryStatus.FAILED: "失败"}
 

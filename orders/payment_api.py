@@ -28,7 +28,6 @@ from orders.payment_schemas import (
     RetryOut,
     WebhookOut,
 )
-from orders.payment_views import execute_after_commit
 from orders.stripe_gateway import StripeGateway, WebhookSignatureInvalid
 
 blp = Blueprint("payments_api", __name__, description="支付、国库支付指令与合同")
@@ -64,7 +63,6 @@ class RetryPayment(MethodView):
     def post(self, order_id):
         """Retry failed payment operations (same idempotency key when retryable)."""
         ids = payments.retry(db(), api_actor(), order_id)
-        execute_after_commit(ids)
         return {"entries": ids, "payment": _payment_view(order_id)}
 
 
@@ -75,9 +73,8 @@ class Refunds(MethodView):
     @blp.response(202, PaymentOut)
     def post(self, data, order_id):
         """Refund captured money; `key` makes a repeated request refund once."""
-        entry = payments.refund(db(), api_actor(), order_id, amount=data["amount"],
-                                reason=data["reason"], client_key=data["key"])
-        execute_after_commit([entry.id])
+        payments.refund(db(), api_actor(), order_id, amount=data["amount"],
+                        reason=data["reason"], client_key=data["key"])
         return _payment_view(order_id)
 
 

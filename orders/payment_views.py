@@ -10,7 +10,6 @@ import secrets
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -37,21 +36,13 @@ from orders.payment_schemas import DecisionIn, FinancingIn, InstructionQuery, Pa
 bp = Blueprint("payments", __name__, template_folder="templates")
 
 
-# --- after-commit execution (shared with the API) -------------------------------------------------
-
-def execute_after_commit(entry_ids: list[int]) -> None:
-    """Run these ledger entries against the gateways once the request has committed."""
-    cfg = config()
-    factory = current_app.extensions["mall.session_factory"]
-    payments.run_after_commit(db(), entry_ids, lambda: payments.build_executor(cfg, factory))
-
+# --- order transitions drive payments (the order pages and API call this) ------------------------
 
 def on_order_transition(actor, order: Order, action: str) -> list[int]:
     """Call after a successful order transition (confirm, accept, cancel, …) in a request:
-    records the payment operations it implies and runs them after commit."""
-    ids = payments.after_transition(db(), actor, order, action)
-    execute_after_commit(ids)
-    return ids
+    records the payment operations it implies; the outbox executes them after commit."""
+    return payments.after_transition(db(), actor, order, action,
+                                     term_days=config().payment_term_days)
 
 
 @bp.app_context_processor
@@ -87,8 +78,7 @@ def order_payment(order_id: int):
 @page_roles(Role.BUYER, Role.FINANCE, Role.ADMIN)
 def retry_payment(order_id: int):
     load_form(DecisionIn())  # the form carries only the CSRF token
-    ids = payments.retry(db(), current_user, order_id)
-    execute_after_commit(ids)
+    payments.retry(db(), current_user, order_id)
     flash("已重新提交支付，请稍后刷新查看结果", "info")
     return redirect(safe_next(request.form.get("next"))
                     or url_for("payments.order_payment", order_id=order_id))
@@ -140,9 +130,8 @@ def refund_order(order_id: int):
         form = dict(request.form)
         try:
             data = load_form(RefundIn())
-            entry = payments.refund(session, current_user, order_id, client_key=data["key"],
-                                    amount=data["amount"], reason=data["reason"])
-            execute_after_commit([entry.id])
+            payments.refund(session, current_user, order_id, client_key=data["key"],
+                            amount=data["amount"], reason=data["reason"])
             flash("退款已提交", "success")
             return redirect(url_for("payments.order_payment", order_id=order_id))
         except DomainError as err:

@@ -7,11 +7,15 @@ with its amount, status, provider reference and a deterministic idempotency key
 
 Two steps, so a provider failure never leaves the order inconsistent:
 1. **request** (in the request's transaction, with the order change): `after_transition`
-   records the entry as `pending`; nothing external happens, nothing commits.
-2. **execute** (after that commit): `Executor.run(entry_id)` claims the entry in its own
-   transaction (`sending`), calls the gateway outside any transaction with the entry's key,
-   and records the outcome in a third. A capture that succeeds runs the order's `pay`
-   transition (frozen budget → spent, remainder released) in that same transaction.
+   records the entry as `pending` and emits an outbox event (`payments.execute`, key = entry
+   id); nothing external happens, nothing commits.
+2. **execute** (after that commit, when the outbox delivers the event — inline after the
+   request or in `mall worker`): `Executor.execute` locks the entry, returns at once unless it
+   is still pending, calls the gateway with the entry's key and records the outcome in the
+   delivery's transaction. A capture that succeeds runs the order's `pay` transition (frozen
+   budget → spent, remainder released) in that same transaction. Should the process die
+   after the provider call, the transaction rolls back, the event stays pending and the
+   repeat carries the same key.
 
 A failed call leaves the entry `failed` with the message on the payment ("支付失败，可重试");
 `retry` puts a retryable entry back to `pending` with the SAME key (so a call that did reach
@@ -29,15 +33,15 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from mall import audit
 from mall.clock import utcnow
-from mall.db import session_scope
 from mall.errors import Conflict, DomainError, Forbidden, NotFound, field_error
 from mall.money import to_money
+from mall.outbox import OutboxEvent, emit
 from mall.roles import Role
 from orders import flow, treasury
 from orders.gateway import GatewayError, GatewayResult, PaymentGateway, ResultStatus
@@ -56,10 +60,10 @@ from orders.models import (
 log = logging.getLogger(__name__)
 
 K, E, P = EntryKind, EntryStatus, PaymentStatus
-OPEN_ENTRY = (E.PENDING.value, E.SENDING.value, E.AWAITING.value)
-STALE_SENDING = timedelta(minutes=10)  # a claim older than this was lost (worker crash)
+OPEN_ENTRY = (E.PENDING.value, E.AWAITING.value)
+TOPIC = "payments.execute"  # outbox topic; key = PaymentEntry.id
 
-GatewayFor = Callable[[str], PaymentGateway]  # payment method → gateway
+GatewayFor = Callable[[str, Session], PaymentGateway]  # (payment method, session) → gateway
 
 
 def idempotency_key(order_id: int, kind: str, seq: int) -> str:
@@ -131,6 +135,7 @@ def request(session: Session, actor, payment: Payment, kind: EntryKind, amount: 
                          actor_id=getattr(actor, "id", None), attempts=0, retryable=False)
     session.add(entry)
     session.flush()
+    emit(session, TOPIC, entry.id)
     audit.record(session, actor, f"payment.{kind.value}_requested", "payment", payment.id,
                  after={"entry": entry.id, "amount": entry.amount, "key": entry.idempotency_key})
     return entry
@@ -153,9 +158,10 @@ def _drop_open(session: Session, payment: Payment, kinds: tuple[str, ...], why: 
         entry.error = why
 
 
-def after_transition(session: Session, actor, order: Order, action: str) -> list[int]:
-    """Record the payment operations an order transition calls for; returns the entry ids
-    to execute after commit.
+def after_transition(session: Session, actor, order: Order, action: str, *,
+                     term_days: int = 30) -> list[int]:
+    """Record the payment operations an order transition calls for (each emits an outbox
+    event, delivered after commit); returns the ids of the new pending entries.
 
     confirm → contract + authorise (card hold; treasury: budget already frozen);
     accept (pass/partial) → capture the accepted amount (a partial capture releases the rest);
@@ -167,7 +173,7 @@ def after_transition(session: Session, actor, order: Order, action: str) -> list
     if action == "accept" and order.status == OrderStatus.ACCEPTANCE_FAILED.value:
         action = "fail_acceptance"  # flow.accept records a failed acceptance this way
     if action == "confirm":
-        contracts.create_contract(session, order)
+        contracts.create_contract(session, order, term_days=term_days)
         payment = open_payment(session, order)
         ids.append(request(session, actor, payment, K.AUTHORISE, order.total).id)
     elif action == "accept" and order.status == OrderStatus.ACCEPTED.value:
@@ -223,29 +229,27 @@ def refund(session: Session, actor, order_id: int, *, amount: Decimal, reason: s
                          retryable=False, actor_id=getattr(actor, "id", None))
     session.add(entry)
     session.flush()
+    emit(session, TOPIC, entry.id)
     audit.record(session, actor, "payment.refund_requested", "payment", payment.id,
                  after={"entry": entry.id, "amount": amount, "reason": reason, "key": key})
     return entry
 
 
-def retry(session: Session, actor, order_id: int, *, now: datetime | None = None) -> list[int]:
+def retry(session: Session, actor, order_id: int) -> list[int]:
     """"重试": failed operations go again — retryable ones with the same key, refused ones as
-    the next attempt; a claim lost by a crashed worker is released. Returns entry ids."""
+    the next attempt. Returns the entry ids (each emitted to the outbox again)."""
     order = flow.get_order(session, actor, order_id)
     if not can_retry(actor, order):
         raise Forbidden("无权重试该订单的支付", code="payment_retry_forbidden")
     payment = get_payment(session, order.id, lock=True)
     if payment is None:
         raise NotFound("该订单尚无支付记录", code="payment_not_found")
-    now = now or utcnow()
     ids = []
     for entry in entries_of(session, payment.id):
-        if entry.status == E.SENDING.value and entry_claimed_at(entry) < now - STALE_SENDING:
-            entry.status = E.PENDING.value
-            ids.append(entry.id)
-        elif entry.status == E.FAILED.value and entry.retryable:
+        if entry.status == E.FAILED.value and entry.retryable:
             entry.status = E.PENDING.value
             entry.error = None
+            emit(session, TOPIC, entry.id)
             ids.append(entry.id)
     if not ids:
         for kind in (K.AUTHORISE, K.CAPTURE):
@@ -262,10 +266,6 @@ def retry(session: Session, actor, order_id: int, *, now: datetime | None = None
     payment.last_error = None
     audit.record(session, actor, "payment.retry", "payment", payment.id, after={"entries": ids})
     return ids
-
-
-def entry_claimed_at(entry: PaymentEntry) -> datetime:
-    return entry.completed_at or entry.created_at
 
 
 def reauthorise_expiring(session: Session, *, now: datetime | None = None,
@@ -296,71 +296,60 @@ def reauthorise_expiring(session: Session, *, now: datetime | None = None,
                              attempts=0, retryable=False)
         session.add(entry)
         session.flush()
+        emit(session, TOPIC, entry.id)
         ids.append(entry.id)
     return ids
 
 
-# --- step 2: executing after commit -------------------------------------------------------------
+# --- step 2: executing (the outbox delivers the entry after commit) -------------------------------
 
 class Executor:
-    """Runs pending entries against the gateways: claim → call (no transaction open) → record."""
+    """Executes pending entries against the gateways inside the caller's transaction (the
+    outbox delivery's): lock the entry, call the provider with its key, record the outcome."""
 
-    def __init__(self, session_factory: sessionmaker[Session], gateway_for: GatewayFor, *,
-                 auth_valid_days: int = 7):
-        self.factory = session_factory
+    def __init__(self, gateway_for: GatewayFor, *, auth_valid_days: int = 7):
         self.gateway_for = gateway_for
         self.auth_valid_days = auth_valid_days
 
-    def run_all(self, entry_ids) -> None:
-        for entry_id in entry_ids:
-            self.run(entry_id)
+    def handle(self, session: Session, event_: OutboxEvent) -> None:
+        """The outbox handler for `payments.execute`."""
+        self.execute(session, int(event_.key))
 
-    def run(self, entry_id: int) -> str:
-        """Execute one entry; returns its status afterwards. Never raises for provider errors
-        (they are recorded on the entry and the payment)."""
-        with session_scope(self.factory) as session:
-            entry = session.scalar(select(PaymentEntry).where(PaymentEntry.id == entry_id)
-                                   .with_for_update())
-            if entry is None or entry.status != E.PENDING.value:
-                return entry.status if entry is not None else "missing"
-            payment = session.get(Payment, entry.payment_id)
-            order = session.get(Order, payment.order_id)
-            call = (entry.kind, entry.amount, entry.idempotency_key, payment.provider_ref,
-                    payment.method, order.id, order.number)
-            entry.status = E.SENDING.value
-            entry.attempts += 1
-            entry.completed_at = utcnow()  # claim time, see entry_claimed_at
-        kind, amount, key, reference, method, order_id, order_number = call
-        result: GatewayResult | None = None
-        error: GatewayError | None = None
+    def execute(self, session: Session, entry_id: int) -> str:
+        """Execute one entry; returns its status afterwards. An entry that is no longer
+        pending (done, failed, or executed by a concurrent delivery) is left as it is.
+        Provider errors are recorded on the entry and the payment, never raised."""
+        entry = session.scalar(select(PaymentEntry).where(PaymentEntry.id == entry_id)
+                               .with_for_update())
+        if entry is None or entry.status != E.PENDING.value:
+            return entry.status if entry is not None else "missing"
+        payment = session.scalar(select(Payment).where(Payment.id == entry.payment_id)
+                                 .with_for_update())
+        order = session.get(Order, payment.order_id)
+        entry.attempts += 1
         try:
-            result = self._call(kind, amount, key, reference, method, order_id, order_number)
+            result = self._call(self.gateway_for(payment.method, session), entry, payment, order)
         except GatewayError as err:
-            error = err
-        with session_scope(self.factory) as session:
-            entry = session.scalar(select(PaymentEntry).where(PaymentEntry.id == entry_id)
-                                   .with_for_update())
-            payment = session.scalar(select(Payment).where(Payment.id == entry.payment_id)
-                                     .with_for_update())
-            if error is not None:
-                record_failure(session, entry, payment, error.message, error.retryable)
-            else:
-                record_result(session, None, entry, payment, result,
-                              auth_valid_days=self.auth_valid_days)
+            record_failure(session, entry, payment, err.message, err.retryable)
             return entry.status
+        record_result(session, None, entry, payment, result,
+                      auth_valid_days=self.auth_valid_days)
+        return entry.status
 
-    def _call(self, kind, amount, key, reference, method, order_id, order_number
+    @staticmethod
+    def _call(gateway: PaymentGateway, entry: PaymentEntry, payment: Payment, order: Order
               ) -> GatewayResult:
-        gateway = self.gateway_for(method)
+        kind, amount, key, reference = (entry.kind, entry.amount, entry.idempotency_key,
+                                        payment.provider_ref)
         if kind == K.AUTHORISE.value:
-            return gateway.authorise(amount=amount, order_ref=order_number, idempotency_key=key,
-                                     metadata={"order_id": str(order_id)})
+            return gateway.authorise(amount=amount, order_ref=order.number, idempotency_key=key,
+                                     metadata={"order_id": str(order.id)})
         if reference is None:
             if kind == K.VOID.value:  # nothing was ever held
                 return GatewayResult(ResultStatus.VOIDED, "", amount, "nothing_held")
             raise _NotAuthorised("尚未完成预授权，请先重试预授权")
         if kind == K.REAUTHORISE.value:
-            return gateway.reauthorise(reference, amount=amount, order_ref=order_number,
+            return gateway.reauthorise(reference, amount=amount, order_ref=order.number,
                                        idempotency_key=key)
         if kind == K.CAPTURE.value:
             return gateway.capture(reference, amount=amount, idempotency_key=key)
@@ -491,33 +480,16 @@ def record_stripe_event(session: Session, event_: dict) -> bool:
     return True
 
 
-# --- composition helpers -------------------------------------------------------------------------
+# --- composition ---------------------------------------------------------------------------------
 
-def build_executor(cfg, session_factory: sessionmaker[Session]) -> Executor:
-    """Gateways from configuration: Stripe for 公务卡, the treasury instructions otherwise."""
+def build_executor(cfg) -> Executor:
+    """Gateways from configuration: Stripe for 公务卡 (a client per call, from the current
+    `STRIPE_API_BASE`/`STRIPE_API_KEY`), treasury instructions in the delivery's session."""
     from orders.stripe_gateway import StripeGateway
 
-    stripe_gw = StripeGateway.from_config(cfg)
-    treasury_gw = treasury.TreasuryGateway(session_factory)
+    def gateway_for(method: str, session: Session) -> PaymentGateway:
+        if method == PaymentMethod.CARD.value:
+            return StripeGateway.from_config(cfg)
+        return treasury.TreasuryGateway(session)
 
-    def gateway_for(method: str) -> PaymentGateway:
-        return stripe_gw if method == PaymentMethod.CARD.value else treasury_gw
-
-    return Executor(session_factory, gateway_for, auth_valid_days=cfg.card_auth_valid_days)
-
-
-def run_after_commit(session: Session, entry_ids: list[int], executor: Callable[[], Executor]
-                     ) -> None:
-    """Execute the entries once `session` has committed (a rollback drops them: nothing was
-    recorded). Errors are logged, never raised: the entry and the payment carry them."""
-    if not entry_ids:
-        return
-    ids = list(entry_ids)
-
-    def _run(_session):
-        try:
-            executor().run_all(ids)
-        except Exception:  # noqa: BLE001 - after commit nothing may fail the request
-            log.exception("payment entries %s could not be executed", ids)
-
-    event.listen(session, "after_commit", _run, once=True)
+    return Executor(gateway_for, auth_valid_days=cfg.card_auth_valid_days)

@@ -6,8 +6,8 @@ finance staff (role `finance`); the money moves when they confirm it on the å›½å
 and the ledger (orders.payments) completes the payment then. Each instruction carries the
 caller's idempotency key (unique), so a repeated call returns the same instruction.
 
-The gateway opens its own short transactions, like an external system would: the ledger
-calls it after its own commit.
+The gateway works in the session it is given (the outbox delivery's transaction), so the
+instruction and the ledger entry that asked for it commit together.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from mall import audit
 from mall.clock import utcnow
@@ -41,8 +40,8 @@ def _order_id(reference: str) -> int:
 class TreasuryGateway:
     name = "treasury"
 
-    def __init__(self, session_factory: sessionmaker[Session]):
-        self._factory = session_factory
+    def __init__(self, session: Session):
+        self._session = session
 
     def authorise(self, *, amount: Decimal, order_ref: str, idempotency_key: str,
                   metadata: dict | None = None) -> GatewayResult:
@@ -74,21 +73,11 @@ class TreasuryGateway:
     def _instruct(self, reference: str, kind: str, amount: Decimal, key: str) -> GatewayResult:
         amount = check_amount(amount)
         order_id = _order_id(reference)
-        session = self._factory()
-        try:
-            found = session.scalar(select(TreasuryInstruction).where(
-                TreasuryInstruction.idempotency_key == key))
-            if found is None:
-                found = _new_instruction(session, order_id, kind, amount, key)
-                try:
-                    session.commit()
-                except IntegrityError:  # the same key raced in: return that one
-                    session.rollback()
-                    found = session.scalar(select(TreasuryInstruction).where(
-                        TreasuryInstruction.idempotency_key == key))
-            return _result(found)
-        finally:
-            session.close()
+        found = self._session.scalar(select(TreasuryInstruction).where(
+            TreasuryInstruction.idempotency_key == key))
+        if found is None:
+            found = _new_instruction(self._session, order_id, kind, amount, key)
+        return _result(found)
 
 
 def _new_instruction(session: Session, order_id: int, kind: str, amount: Decimal,

@@ -21,7 +21,7 @@ WEBHOOK = "/api/v1/payments/stripe/webhook"
 
 @pytest.fixture
 def ex(app, db, localstripe):
-    return executor(app, localstripe)
+    return executor(localstripe)
 
 
 def delivered(db, ex, payment_method="card"):
@@ -60,7 +60,7 @@ def test_payment_api_visible_to_the_parties_only(client, db, ex):
 def test_retry_api_completes_the_capture_after_commit_once(app, client, db, ex, localstripe):
     order, buyer, _seller = delivered(db, ex)
     ids = step(db, "accept", order, buyer)
-    run(db, down_executor(app), ids)
+    run(db, down_executor(), ids)
     assert payments.get_payment(db, order.id).last_error
     r = client.post(f"/api/v1/orders/{order.id}/payment/retry", headers=bearer(db, buyer))
     assert r.status_code == 202 and r.get_json()["entries"] == ids
@@ -85,7 +85,7 @@ def test_retry_api_refused_for_suppliers_and_other_units(app, client, db, ex):
 
 def test_order_page_shows_failure_and_retry_button_completes(app, client, db, ex, localstripe):
     order, buyer, _seller = delivered(db, ex)
-    run(db, down_executor(app), step(db, "accept", order, buyer))
+    run(db, down_executor(), step(db, "accept", order, buyer))
     login(client, buyer.username, factories.PASSWORD)
     html = client.get(f"/orders/{order.id}/payment").get_data(as_text=True)
     assert "支付失败，可重试" in html and "重试" in html
@@ -378,3 +378,39 @@ def test_order_page_failed_acceptance_voids(client, db, localstripe):
     assert intent(localstripe, payment.provider_ref)["status"] == "canceled"
     html = client.get(f"/orders/{order.id}").get_data(as_text=True)
     assert 'data-testid="payment-section"' in html and "已撤销" in html
+
+
+def test_stripe_down_during_the_request_then_retry_through_the_outbox(app, client, db,
+                                                                      localstripe):
+    """The whole path through the app and the outbox: acceptance while Stripe is unreachable
+    commits the acceptance and records the failed capture; retry captures exactly once."""
+    from tests.stripe_server import closed_port
+
+    order, buyer, seller = factories.order(db)
+    hs, hb = bearer(db, seller), bearer(db, buyer)
+    for action in ("confirm", "ship", "deliver"):
+        r = client.post(f"/api/v1/orders/{order.id}/{action}", json={} if action == "ship"
+                        else None, headers=hs)
+        assert r.status_code == 200, r.get_json()
+    cfg = app.extensions["mall.config"]
+    cfg.stripe_api_base = f"http://127.0.0.1:{closed_port()}"
+    r = client.post(f"/api/v1/orders/{order.id}/accept",
+                    json={"result": "pass", "inspector": "张三"}, headers=hb)
+    assert r.status_code == 200 and r.get_json()["status"] == "accepted"
+    db.expire_all()
+    payment = payments.get_payment(db, order.id)
+    assert order.status == "accepted" and "无法连接支付服务" in payment.last_error
+    login(client, buyer.username, factories.PASSWORD)
+    assert "支付失败，可重试" in client.get(f"/orders/{order.id}").get_data(as_text=True)
+
+    cfg.stripe_api_base = localstripe
+    r = client.post(f"/api/v1/orders/{order.id}/payment/retry", headers=hb)
+    assert r.status_code == 202
+    db.expire_all()
+    assert order.status == "paid" and payment.status == "captured"
+    capture = db.scalar(select(PaymentEntry).where(PaymentEntry.payment_id == payment.id,
+                                                   PaymentEntry.kind == "capture"))
+    assert capture.attempts == 2 and capture.idempotency_key == f"order-{order.id}-capture-1"
+    charge = intent(localstripe, payment.provider_ref)["latest_charge"]
+    assert charge["captured"] is True and charge["amount_refunded"] == 0
+    assert refunds(localstripe, payment.provider_ref) == []

@@ -24,7 +24,7 @@ from tests.orders.payment_helpers import down_executor, executor, intent, refund
 
 @pytest.fixture
 def ex(app, db, localstripe):
-    return executor(app, localstripe)
+    return executor(localstripe)
 
 
 def delivered(db, ex, payment_method="card", **kw):
@@ -128,7 +128,7 @@ def test_double_submit_of_capture_charges_once(db, ex, localstripe):
 def test_stripe_down_mid_payment_then_retry_captures_once(app, db, ex, localstripe):
     order, buyer, _seller = delivered(db, ex)
     ids = step(db, "accept", order, buyer)
-    run(db, down_executor(app), ids)
+    run(db, down_executor(), ids)
     payment = payments.get_payment(db, order.id)
     entry = db.get(PaymentEntry, ids[0])
     assert entry.status == "failed" and entry.retryable
@@ -155,7 +155,7 @@ def test_stripe_down_mid_payment_then_retry_captures_once(app, db, ex, localstri
 def test_stripe_down_at_confirmation_then_retry_authorises(app, db, ex, localstripe):
     order, buyer, seller = factories.order(db)
     ids = step(db, "confirm", order, seller)
-    run(db, down_executor(app), ids)
+    run(db, down_executor(), ids)
     payment = payments.get_payment(db, order.id)
     assert payment.status == "failed" and order.status == "confirmed"
     run(db, ex, payments.retry(db, buyer, order.id))
@@ -165,7 +165,7 @@ def test_stripe_down_at_confirmation_then_retry_authorises(app, db, ex, localstr
 
 def test_retry_refused_for_other_units_and_suppliers(db, ex, app):
     order, _buyer, seller = factories.order(db)
-    run(db, down_executor(app), step(db, "confirm", order, seller))
+    run(db, down_executor(), step(db, "confirm", order, seller))
     other_buyer, _ = factories.buyer_with_budget(db)
     with pytest.raises(DomainError) as err:
         payments.retry(db, other_buyer, order.id)
@@ -209,10 +209,10 @@ def test_refund_of_a_paid_order_once_per_key(db, ex, localstripe):
 
 def test_declined_card_then_retry_opens_a_new_attempt(db, app, localstripe, monkeypatch):
     order, buyer, seller = factories.order(db)
-    ex = executor(app, localstripe)
+    ex = executor(localstripe)
     from orders.gateway import PaymentDeclined
 
-    real = ex.gateway_for("card")
+    real = ex.gateway_for("card", db)
 
     class Declining:
         """Wraps the real gateway; declines the first authorisation like an issuer would
@@ -228,7 +228,7 @@ def test_declined_card_then_retry_opens_a_new_attempt(db, app, localstripe, monk
             return real.authorise(**kw)
 
     declining = Declining()
-    ex.gateway_for = lambda m: declining
+    ex.gateway_for = lambda method, session: declining
     run(db, ex, step(db, "confirm", order, seller))
     payment = payments.get_payment(db, order.id)
     assert payment.status == "failed" and "拒绝" in payment.last_error
