@@ -1,7 +1,7 @@
 """payments ledger treasury instructions contracts
 
 Revision ID: payments_0001
-Revises: orders_0001
+Revises: orders_0001, outbox_0001
 Create Date: 2026-11-21 10:25:28.818158
 
 Payment ledger (payments, payment_entries), treasury payment instructions, Stripe webhook
@@ -15,7 +15,7 @@ import mall.db
 
 
 revision = 'payments_0001'
-down_revision = 'orders_0001'
+down_revision = ('orders_0001', 'outbox_0001')  # also joins the outbox branch
 branch_labels = None
 depends_on = None
 
