@@ -147,5 +147,7 @@ def seed(session: Session) -> list[tuple[str, str, str]]:
         users[username] = user
 
     from orders.demo import seed_orders
-    seed_orders(session, users, local_today())
+    demo_orders = seed_orders(session, users, local_today())
+    from orders.contracts import seed_contracts
+    seed_contracts(session, demo_orders)
     return out

@@ -303,3 +303,13 @@ def document(session: Session, contract: Contract) -> ContractDoc:
         delivery_address=order.delivery_address, contact_name=order.contact_name,
         contact_phone=order.contact_phone, financed=contract.financed,
         financier=contract.financier or "")
+
+
+def seed_contracts(session: Session, orders: list[Order]) -> list[Contract]:
+    """Demo data: the contracts of demo orders that went past the supplier's confirmation
+    (signed on the confirmation day)."""
+    out = []
+    for order in orders:
+        if order.confirmed_at is not None:
+            out.append(create_contract(session, order, today=local_today(order.confirmed_at)))
+    return out

@@ -187,7 +187,8 @@ def after_transition(session: Session, actor, order: Order, action: str, *,
         if remaining > 0:
             ids.append(request(session, actor, payment, K.REFUND, remaining).id)
         elif _authorised(session, payment):
-            _drop_open(session, payment, (K.CAPTURE.value, K.REAUTHORISE.value),
+            _drop_open(session, payment,
+                       (K.AUTHORISE.value, K.CAPTURE.value, K.REAUTHORISE.value),
                        "订单已终止，无需扣款")
             ids.append(request(session, actor, payment, K.VOID, payment.authorised_amount
                                or order.total).id)

@@ -406,3 +406,25 @@ def test_mall_jobs_reauthorises_lapsing_holds(app, db, ex, localstripe):
     assert payment.provider_ref != old and payment.status == "authorised"
     assert payment.authorisation_expires_at > utcnow() + timedelta(days=6)
     assert intent(localstripe, old)["status"] == "canceled"
+
+
+def test_demo_contracts_only_for_confirmed_orders(db):
+    placed, _, _ = factories.order(db, status="placed")
+    shipped, _, _ = factories.order(db, status="shipped")
+    refused, _, _ = factories.order(db, status="refused")
+    made = contracts.seed_contracts(db, [placed, shipped, refused])
+    assert [c.order_id for c in made] == [shipped.id]
+    assert made[0].total_in_words == contracts.amount_in_words(shipped.total)
+
+
+def test_cancel_while_authorisation_failed_holds_nothing_and_is_not_retried(db, ex, localstripe):
+    order, buyer, seller = factories.order(db)
+    run(db, down_executor(), step(db, "confirm", order, seller))  # Stripe down: no hold
+    run(db, ex, step(db, "cancel", order, buyer))
+    payment = payments.get_payment(db, order.id)
+    assert payment.status == "voided" and payment.provider_ref is None
+    auth = db.scalar(select(PaymentEntry).where(PaymentEntry.payment_id == payment.id,
+                                                PaymentEntry.kind == "authorise"))
+    assert auth.status == "failed" and not auth.retryable
+    with pytest.raises(Conflict):
+        payments.retry(db, buyer, order.id)
