@@ -43,7 +43,7 @@ from mall.errors import Conflict, DomainError, Forbidden, NotFound, field_error
 from mall.money import to_money
 from mall.outbox import OutboxEvent, emit
 from mall.roles import Role
-from orders import flow, treasury
+from orders import contracts, flow, treasury
 from orders.gateway import GatewayError, GatewayResult, PaymentGateway, ResultStatus
 from orders.models import (
     EntryKind,
@@ -167,8 +167,6 @@ def after_transition(session: Session, actor, order: Order, action: str, *,
     accept (pass/partial) → capture the accepted amount (a partial capture releases the rest);
     fail_acceptance, cancel, refuse, confirm_return → void the hold, or refund what was taken.
     """
-    from orders import contracts  # contracts reads the ledger's neighbours, not the reverse
-
     ids: list[int] = []
     if action == "accept" and order.status == OrderStatus.ACCEPTANCE_FAILED.value:
         action = "fail_acceptance"  # flow.accept records a failed acceptance this way
@@ -183,9 +181,10 @@ def after_transition(session: Session, actor, order: Order, action: str, *,
         payment = get_payment(session, order.id, lock=True)
         if payment is None:
             return ids
-        remaining = payment.captured_amount - payment.refunded_amount
+        remaining = payment.captured_amount - payment.refunded_amount - _refunding(session,
+                                                                                     payment)
         if remaining > 0:
-            ids.append(request(session, actor, payment, K.REFUND, remaining).id)
+            ids.append(_refund_entry(session, actor, payment, remaining, f"on-{action}").id)
         elif _authorised(session, payment):
             _drop_open(session, payment,
                        (K.AUTHORISE.value, K.CAPTURE.value, K.REAUTHORISE.value),
@@ -212,27 +211,49 @@ def refund(session: Session, actor, order_id: int, *, amount: Decimal, reason: s
     payment = get_payment(session, order.id, lock=True)
     if payment is None or payment.captured_amount <= 0:
         raise Conflict("该订单没有已支付的款项，无法退款", code="nothing_to_refund")
-    key = f"order-{order.id}-refund-{client_key}"
-    existing = session.scalar(select(PaymentEntry).where(PaymentEntry.idempotency_key == key))
+    existing = session.scalar(select(PaymentEntry).where(
+        PaymentEntry.idempotency_key == _refund_key(order.id, f"c-{client_key}")))
     if existing is not None:
         return existing
     amount = to_money(amount)
-    in_flight = session.scalar(select(func.coalesce(func.sum(PaymentEntry.amount), 0)).where(
-        PaymentEntry.payment_id == payment.id, PaymentEntry.kind == K.REFUND.value,
-        PaymentEntry.status.in_(OPEN_ENTRY)))
-    left = payment.captured_amount - payment.refunded_amount - Decimal(in_flight)
+    left = payment.captured_amount - payment.refunded_amount - _refunding(session, payment)
     if amount <= 0 or amount > left:
         raise field_error("amount", f"退款金额应大于 0 且不超过可退金额 ¥{left:,.2f}")
+    entry = _refund_entry(session, actor, payment, amount, f"c-{client_key}")
+    audit.record(session, actor, "payment.refund_reason", "payment", payment.id,
+                 after={"entry": entry.id, "reason": reason})
+    return entry
+
+
+def _refund_key(order_id: int, suffix: str) -> str:
+    return f"order-{order_id}-refund-{suffix}"
+
+
+def _refunding(session: Session, payment: Payment) -> Decimal:
+    """Refunds asked for and not yet done (pending, or awaiting finance)."""
+    return Decimal(session.scalar(select(func.coalesce(func.sum(PaymentEntry.amount), 0)).where(
+        PaymentEntry.payment_id == payment.id, PaymentEntry.kind == K.REFUND.value,
+        PaymentEntry.status.in_(OPEN_ENTRY))))
+
+
+def _refund_entry(session: Session, actor, payment: Payment, amount: Decimal, suffix: str
+                  ) -> PaymentEntry:
+    """A refund keyed by its cause (the client's key, or the order action): the same cause
+    refunds once; several causes may refund parts of the captured amount."""
+    key = _refund_key(payment.order_id, suffix)
+    existing = session.scalar(select(PaymentEntry).where(PaymentEntry.idempotency_key == key))
+    if existing is not None:
+        return existing
     seq = (session.scalar(select(func.count()).where(
         PaymentEntry.payment_id == payment.id, PaymentEntry.kind == K.REFUND.value)) or 0) + 1
-    entry = PaymentEntry(payment_id=payment.id, kind=K.REFUND.value, seq=seq, amount=amount,
-                         status=E.PENDING.value, idempotency_key=key, attempts=0,
-                         retryable=False, actor_id=getattr(actor, "id", None))
+    entry = PaymentEntry(payment_id=payment.id, kind=K.REFUND.value, seq=seq,
+                         amount=to_money(amount), status=E.PENDING.value, idempotency_key=key,
+                         attempts=0, retryable=False, actor_id=getattr(actor, "id", None))
     session.add(entry)
     session.flush()
     emit(session, TOPIC, entry.id)
     audit.record(session, actor, "payment.refund_requested", "payment", payment.id,
-                 after={"entry": entry.id, "amount": amount, "reason": reason, "key": key})
+                 after={"entry": entry.id, "amount": entry.amount, "key": key})
     return entry
 
 

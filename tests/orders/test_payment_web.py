@@ -414,3 +414,11 @@ def test_stripe_down_during_the_request_then_retry_through_the_outbox(app, clien
     charge = intent(localstripe, payment.provider_ref)["latest_charge"]
     assert charge["captured"] is True and charge["amount_refunded"] == 0
     assert refunds(localstripe, payment.provider_ref) == []
+
+
+def test_finance_home_and_nav(client, db):
+    finance = factories.user(db, "finance")
+    login(client, finance.username, factories.PASSWORD)
+    html = client.get("/").get_data(as_text=True)
+    assert "国库支付工作台" in html and "/finance/instructions" in html
+    assert "财政支付" in html  # role label in the navbar
