@@ -246,6 +246,9 @@ def test_splitting_over_the_limit_is_flagged_not_refused(db):
     first = place(db, buyer, budget_line, key="split-first").orders[0]
     assert not first.split_flag
     cart.add(db, buyer, offer.id, 3)
+    preview = cart.show(db, buyer, POLICY)
+    assert not preview.warnings and preview.ready
+    assert len(preview.notices) == 1 and "化整为零" in preview.notices[0]
     result = place(db, buyer, budget_line, key="split-second")
     second = result.orders[0]
     assert second.split_flag
