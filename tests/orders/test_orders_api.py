@@ -332,3 +332,14 @@ def test_bad_quantity_change_is_400_and_changes_nothing(client, db):
     assert res.json["groups"][0]["lines"][0]["quantity"] == 2
     res = client.patch("/api/v1/cart/lines/999999", headers=headers, json={"quantity": 1})
     assert res.status_code == 404 and res.json["code"] == "cart_line_not_found"
+
+
+def test_openapi_documents_the_order_endpoints(client):
+    spec = client.get("/api/v1/openapi.json").json
+    paths = spec["paths"]
+    for path in ("/api/v1/cart", "/api/v1/cart/lines", "/api/v1/orders",
+                 "/api/v1/orders/overdue", "/api/v1/orders/{order_id}/accept",
+                 "/api/v1/orders/{order_id}/request-return"):
+        assert path in paths, path
+    params = paths["/api/v1/orders"]["post"]["parameters"]
+    assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in params)
