@@ -14,9 +14,10 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
 
 from catalog.models import Offer
-from mall.db import session_scope
+from mall.db import make_engine, session_scope
 from mall.errors import DomainError
 from orders import cart, checkout
 from orders.models import BudgetLine, Order, OrderLine
@@ -24,6 +25,16 @@ from orders.rules import Policy
 from tests import factories
 
 pytestmark = pytest.mark.concurrency
+
+
+@pytest.fixture(scope="module")
+def committed(engine, db_url):
+    """Really committing sessions on an engine of their own with room for the threads: a
+    thread waits up to two minutes for a connection instead of the default 30 seconds.
+    (`engine` is the suite's, which has loaded the categories.)"""
+    wide = make_engine(db_url, pool_size=20, max_overflow=0, pool_timeout=120)
+    yield sessionmaker(bind=wide, expire_on_commit=False)
+    wide.dispose()
 
 DELIVERY = checkout.Delivery("杭州市上城区解放路 1 号", "陈老师", "13800000002")
 
