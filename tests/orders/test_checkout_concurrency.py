@@ -164,3 +164,23 @@ def test_concurrent_cancellations_release_stock_and_budget_once(committed):
     with session_scope(committed) as s:
         assert s.get(Offer, offer_id).stock == 50
         assert s.get(BudgetLine, line_id).frozen == Decimal("0.00")
+
+
+def test_concurrent_adds_to_a_new_cart_make_one_cart_and_one_line(committed):
+    _, offer_id, _, (buyer,) = setup(committed, buyers=1, amount="100.00", stock=50,
+                                     price="25.00")
+
+    def add(_i: int):
+        with session_scope(committed) as s:
+            return cart.add(s, buyer, offer_id, 1).quantity
+
+    results, errors = run_threads(10, add)
+    assert not errors, errors
+    assert all(isinstance(r, int) for r in results), results
+    with session_scope(committed) as s:
+        from orders.models import Cart, CartLine
+
+        carts = list(s.scalars(select(Cart).where(Cart.user_id == buyer.id)))
+        assert len(carts) == 1
+        lines = list(s.scalars(select(CartLine).where(CartLine.cart_id == carts[0].id)))
+        assert [(ln.offer_id, ln.quantity) for ln in lines] == [(offer_id, 10)]
