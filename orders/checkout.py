@@ -157,6 +157,9 @@ def _order(session: Session, buyer, *, checkout: Checkout, supplier: Supplier,
 
 
 def _tags(supplier: Supplier, category: Category, green: bool) -> dict:
+    """Policy tags for reports: 832 = farm produce (a canteen-food category) from a supplier
+    registered in an 832 county; green = a valid 节能/环境标志 certificate today; SME and
+    small/micro from the supplier's declared size (中小企业声明函)."""
     return {"is_832": supplier.is_832 and category.canteen_food, "is_green": green,
             "is_sme": supplier.is_sme, "is_small_micro": supplier.is_small_or_micro}
 
