@@ -116,6 +116,7 @@ class CartOut(Schema):
     groups = fields.List(fields.Nested(CartGroupOut))
     total = fields.Decimal(as_string=True)
     warnings = fields.List(fields.String())
+    notices = fields.List(fields.String(), metadata={"description": "化整为零 flags"})
     ready = fields.Boolean(metadata={"description": "every line passes the checkout rules"})
 
 
@@ -223,6 +224,8 @@ class OrderQuery(PageArgs):
     overdue = fields.Boolean(load_default=False)
     split_flag = fields.Boolean(load_default=None, allow_none=True)
     source = Choice(list(OrderSource), required=False)
+    unit_id = fields.Integer(load_default=None)
+    supplier_id = fields.Integer(load_default=None)
 
 
 class ReasonIn(Schema):
