@@ -128,6 +128,13 @@ def request(session: Session, actor, payment: Payment, kind: EntryKind, amount: 
     latest = _latest(session, payment, kind.value)
     if latest is not None and (latest.status != E.FAILED.value or latest.retryable):
         return latest
+    return next_entry(session, actor, payment, kind, amount)
+
+
+def next_entry(session: Session, actor, payment: Payment, kind: EntryKind, amount: Decimal
+               ) -> PaymentEntry:
+    """The next attempt of `kind` (key `order-<id>-<kind>-<n+1>`), pending, emitted."""
+    latest = _latest(session, payment, kind.value)
     seq = (latest.seq + 1) if latest is not None else 1
     entry = PaymentEntry(payment_id=payment.id, kind=kind.value, seq=seq,
                          amount=to_money(amount), status=E.PENDING.value,
@@ -273,16 +280,23 @@ def retry(session: Session, actor, order_id: int) -> list[int]:
             entry.error = None
             emit(session, TOPIC, entry.id)
             ids.append(entry.id)
-    if not ids:
-        for kind in (K.AUTHORISE, K.CAPTURE):
+    live = order.status in (OrderStatus.CONFIRMED.value, OrderStatus.SHIPPED.value,
+                            OrderStatus.DELIVERED.value, OrderStatus.ACCEPTED.value)
+    if not ids and live:
+        card = payment.provider == "stripe"
+        for kind in (K.AUTHORISE, K.REAUTHORISE, K.CAPTURE):
             latest = _latest(session, payment, kind.value)
-            if latest is not None and latest.status == E.FAILED.value and not latest.retryable \
-                    and not (latest.error or "").startswith("订单已终止"):
-                ids.append(request(session, actor, payment, kind, latest.amount).id)
-        if payment.status == P.FAILED.value and not ids \
-                and order.status in (OrderStatus.CONFIRMED.value, OrderStatus.SHIPPED.value,
-                                     OrderStatus.DELIVERED.value, OrderStatus.ACCEPTED.value):
-            ids.append(request(session, actor, payment, K.REAUTHORISE, order.total).id)
+            if latest is None or latest.status != E.FAILED.value or latest.retryable \
+                    or (latest.error or "").startswith("订单已终止"):
+                continue
+            if kind is K.CAPTURE and card and payment.provider_ref:
+                # a refused capture usually means the hold lapsed: hold again, then capture
+                ids.append(next_entry(session, actor, payment, K.REAUTHORISE,
+                                      payment.authorised_amount or latest.amount).id)
+            ids.append(next_entry(session, actor, payment, kind, latest.amount).id)
+        if not ids and payment.status == P.FAILED.value and payment.provider_ref:
+            # the hold lapsed (webhook): authorise again on the same card
+            ids.append(next_entry(session, actor, payment, K.REAUTHORISE, order.total).id)
     if not ids:
         raise Conflict("没有可重试的支付操作", code="nothing_to_retry")
     payment.last_error = None
@@ -309,17 +323,8 @@ def reauthorise_expiring(session: Session, *, now: datetime | None = None,
             PaymentEntry.payment_id == payment.id, PaymentEntry.status.in_(OPEN_ENTRY)))
         if open_:
             continue
-        latest = _latest(session, payment, K.REAUTHORISE.value)
-        seq = (latest.seq + 1) if latest is not None else 1
-        entry = PaymentEntry(payment_id=payment.id, kind=K.REAUTHORISE.value, seq=seq,
-                             amount=payment.authorised_amount, status=E.PENDING.value,
-                             idempotency_key=idempotency_key(payment.order_id,
-                                                             K.REAUTHORISE.value, seq),
-                             attempts=0, retryable=False)
-        session.add(entry)
-        session.flush()
-        emit(session, TOPIC, entry.id)
-        ids.append(entry.id)
+        ids.append(next_entry(session, None, payment, K.REAUTHORISE,
+                              payment.authorised_amount).id)
     return ids
 
 
