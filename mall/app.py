@@ -200,7 +200,9 @@ def _register(app: Flask) -> None:
     from mall import api as mall_api
     from mall import views as mall_views
     from orders import api as orders_api
+    from orders import calloffs_api
     from orders import views as orders_views
+    from suppliers import agreements_api
     from suppliers import api as suppliers_api
     from suppliers import views as suppliers_views
 
@@ -208,6 +210,7 @@ def _register(app: Flask) -> None:
     csrf = app.extensions["mall.csrf"]
     api_blueprints = [mall_api.blp, orders_api.blp, suppliers_api.blp, catalog_api.blp,
                       catalog_api.offers_blp, catalog_api.review_blp]
+    api_blueprints += [agreements_api.blp, calloffs_api.blp]
     for blp in api_blueprints:
         csrf.exempt(blp)  # the API authenticates with bearer tokens, not cookies
         api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
