@@ -36,6 +36,11 @@ class Config:
     purchase_limit_default: Decimal = Decimal("1000000.00")
     # Listing review: flag prices above the median of other offers by more than this ratio.
     review_median_ratio: Decimal = Decimal("0.20")
+    # Orders: payment term after passed acceptance (付款期限, calendar days), working days a
+    # supplier has to confirm an order before it is cancelled, window of the 化整为零 check.
+    payment_term_days: int = 30
+    order_confirm_working_days: int = 2
+    split_window_days: int = 30
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -55,6 +60,9 @@ class Config:
             login_lock_minutes=int(env.get("LOGIN_LOCK_MINUTES", "15")),
             purchase_limit_default=Decimal(env.get("PURCHASE_LIMIT_DEFAULT", "1000000.00")),
             review_median_ratio=Decimal(env.get("REVIEW_MEDIAN_RATIO", "0.20")),
+            payment_term_days=int(env.get("PAYMENT_TERM_DAYS", "30")),
+            order_confirm_working_days=int(env.get("ORDER_CONFIRM_WORKING_DAYS", "2")),
+            split_window_days=int(env.get("SPLIT_WINDOW_DAYS", "30")),
         )
         for key, value in overrides.items():
             setattr(cfg, key, value)

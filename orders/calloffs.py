@@ -27,9 +27,9 @@ Call-off state machine (`TRANSITIONS`, one `transition()` that locks the row and
 new ─invite→ bidding; new|offered ─offer→ offered; new|bidding|offered ─award→ awarded;
 bidding|offered ─fail→ failed; bidding|offered ─cancel→ cancelled.
 
-The award becomes an order in the ordinary order pipeline (`place_order`): exempt from the
-purchase limit, the budget frozen by it; everything after (acceptance, payment, contract) is
-the ordinary flow. Savings for the reports: `savings()` per awarded call-off.
+The award becomes an order in the ordinary order pipeline (`order_for_award` →
+`orders.checkout.place_calloff_order`): exempt from the purchase limit, the budget frozen by the
+order; everything after (confirmation, acceptance, payment, contract) is the ordinary flow. Savings for the reports: `savings()` per awarded call-off.
 """
 
 from __future__ import annotations
@@ -41,18 +41,21 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mall import audit
+from mall.accounts import User
 from mall.clock import local_today, to_local
 from mall.errors import Conflict, Forbidden, NotFound, RuleViolation, field_error
 from mall.money import fmt_cny
 from mall.roles import Role
 from mall.workdays import add_working_days, working_days_between
-from orders import budget
+from orders import budget, checkout, rules
 from orders.models import (
     BudgetLine,
     CallOff,
     CallOffBid,
     CallOffInvite,
     CallOffStatus,
+    Order,
+    PaymentMethod,
     RotationTurn,
 )
 from suppliers import agreements
@@ -233,8 +236,8 @@ def start(session: Session, actor, *, agreement_id: int, item_id: int, method: s
           quantity: int, budget_line_id: int, budget_amount: Decimal, requirement: str = "",
           deadline: datetime | None = None, member_id: int | None = None,
           unit_price: Decimal | None = None, reason_code: str | None = None,
-          reason_note: str | None = None, now: datetime,
-          place_order=None) -> CallOff:
+          reason_note: str | None = None, payment_method: str = "treasury",
+          now: datetime, place_order=None) -> CallOff:
     """Start a call-off; a direct selection is awarded at once (and its order placed)."""
     if actor is None or actor.role != Role.BUYER:
         raise Forbidden("只有采购人可以发起框架协议采购", code="role_forbidden")
@@ -284,6 +287,7 @@ def start(session: Session, actor, *, agreement_id: int, item_id: int, method: s
                       buyer_user_id=actor.id, budget_line_id=line.id, method=method.value,
                       requirement=requirement, quantity=quantity, budget_amount=budget_amount,
                       deadline=deadline if method is not CallOffMethod.DIRECT else None,
+                      payment_method=PaymentMethod(payment_method).value,
                       status=C.NEW.value, created_at=now)
     session.add(calloff)
     session.flush()
@@ -572,7 +576,7 @@ def _award(session: Session, actor, calloff: CallOff, member: AgreementMember,
         _publish_result(session, calloff, now,
                         f"成交供应商：{supplier.name}；成交单价 {fmt_cny(unit_price)}；数量 "
                         f"{calloff.quantity}；成交金额 {fmt_cny(total)}。")
-    (place_order or freeze_budget)(session, actor, calloff)
+    (place_order or order_for_award)(session, actor, calloff)
 
 
 def _publish_result(session: Session, calloff: CallOff, now: datetime, body: str) -> None:
@@ -588,11 +592,25 @@ def _publish_result(session: Session, calloff: CallOff, now: datetime, body: str
     calloff.result_published_at = now
 
 
-def freeze_budget(session: Session, actor, calloff: CallOff) -> None:
-    """Without an order pipeline: freeze the awarded amount on the buyer's budget line."""
-    budget.freeze(session, actor, calloff.budget_line_id, calloff.awarded_total,
-                  ref=f"calloff:{calloff.id}")
-    calloff.budget_frozen = calloff.awarded_total
+def order_for_award(session: Session, actor, calloff: CallOff,
+                    policy: rules.Policy | None = None) -> Order:
+    """The award becomes an order in the ordinary pipeline (orders.checkout): one line with
+    no catalogue offer, exempt from the purchase limit, the budget frozen by the order; the
+    call-off id is the idempotency key, so an award never places two orders."""
+    buyer = session.get(User, calloff.buyer_user_id)
+    item = session.get(AgreementItem, calloff.item_id)
+    agreement = session.get(FrameworkAgreement, calloff.agreement_id)
+    order = checkout.place_calloff_order(
+        session, buyer=buyer, budget_line=calloff.budget_line_id,
+        supplier=calloff.awarded_supplier_id,
+        lines=[{"title": f"{item.name}（框架协议 {agreement.number}，{calloff.number}）",
+                "category": item.category_code, "unit_price": calloff.awarded_unit_price,
+                "quantity": calloff.quantity}],
+        calloff_id=calloff.id, idempotency_key=f"calloff-{calloff.id}",
+        payment_method=calloff.payment_method, policy=policy,
+        today=local_today(calloff.awarded_at))
+    calloff.order_id = order.id
+    return order
 
 
 # --- reports ------------------------------------------------------------------------------

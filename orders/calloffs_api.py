@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields
@@ -9,8 +11,8 @@ from marshmallow import fields
 from mall.errors import Forbidden, NotFound
 from mall.roles import Role
 from mall.schemas import Schema
-from mall.web import api_actor, api_roles, db, now, paginate
-from orders import calloffs
+from mall.web import api_actor, api_roles, config, db, now, paginate
+from orders import calloffs, rules
 from orders.calloffs_schemas import (
     BidIn,
     BidOut,
@@ -61,8 +63,8 @@ class RotationOut(Schema):
 
 
 def place_order():
-    """The order pipeline for awards (see orders.calloffs.freeze_budget)."""
-    return None
+    """Awards become orders with the configured order policy (confirmation, payment term)."""
+    return partial(calloffs.order_for_award, policy=rules.Policy.from_config(config()))
 
 
 @blp.route("")

@@ -6,7 +6,12 @@ from marshmallow import fields, validate
 
 from mall.schemas import Amount, Choice, PageArgs, Pagination, Schema, Text
 from orders.calloffs import DECLINE_REASONS, DIRECT_REASONS
-from orders.models import CALLOFF_STATUS_LABELS, CallOffStatus
+from orders.models import (
+    CALLOFF_STATUS_LABELS,
+    PAYMENT_METHOD_LABELS,
+    CallOffStatus,
+    PaymentMethod,
+)
 from suppliers.agreements_schemas import LocalDateTime
 from suppliers.models import CALLOFF_METHOD_LABELS, CallOffMethod
 
@@ -26,6 +31,8 @@ class CallOffIn(Schema):
     reason_code = Choice(list(DIRECT_REASONS), labels=DIRECT_REASONS, required=False,
                          load_default=None)
     reason_note = Text(required=False, load_default=None, max_len=500)
+    payment_method = Choice(list(PaymentMethod), labels=PAYMENT_METHOD_LABELS, required=False,
+                            load_default=PaymentMethod.TREASURY.value)
 
 
 class BidIn(Schema):
@@ -65,6 +72,7 @@ class CallOffOut(Schema):
     awarded_at = fields.DateTime(allow_none=True)
     result_due_by = fields.Date(allow_none=True)
     result_published_at = fields.DateTime(allow_none=True)
+    payment_method = fields.String()
     order_id = fields.Integer(allow_none=True)
     created_at = fields.DateTime()
 

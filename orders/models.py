@@ -104,6 +104,242 @@ class BudgetLine(Base):
         return BUDGET_PURPOSE_LABELS[BudgetPurpose(self.purpose)]
 
 
+# --- cart, checkout, orders (购物车、下单、订单) -------------------------------------------
+
+class PaymentMethod(StrEnum):
+    CARD = "card"  # 公务卡, paid through Stripe
+    TREASURY = "treasury"  # 国库集中支付
+
+
+PAYMENT_METHOD_LABELS = {
+    PaymentMethod.CARD: "公务卡",
+    PaymentMethod.TREASURY: "国库集中支付",
+}
+
+
+class OrderSource(StrEnum):
+    MALL = "mall"  # 电子卖场直购
+    CALLOFF = "calloff"  # 框架协议采购二阶段
+
+
+ORDER_SOURCE_LABELS = {OrderSource.MALL: "电子卖场直购", OrderSource.CALLOFF: "框架协议确定成交"}
+
+
+class OrderStatus(StrEnum):
+    PLACED = "placed"
+    CONFIRMED = "confirmed"
+    REFUSED = "refused"
+    CANCELLED = "cancelled"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    ACCEPTED = "accepted"
+    ACCEPTANCE_FAILED = "acceptance_failed"
+    RETURN_REQUESTED = "return_requested"
+    RETURNED = "returned"
+    PAID = "paid"
+    COMPLETED = "completed"
+
+
+ORDER_STATUS_LABELS = {
+    OrderStatus.PLACED: "待供应商确认",
+    OrderStatus.CONFIRMED: "已确认",
+    OrderStatus.REFUSED: "供应商已拒绝",
+    OrderStatus.CANCELLED: "已取消",
+    OrderStatus.SHIPPED: "已发货",
+    OrderStatus.DELIVERED: "已送达",
+    OrderStatus.ACCEPTED: "验收通过",
+    OrderStatus.ACCEPTANCE_FAILED: "验收不合格",
+    OrderStatus.RETURN_REQUESTED: "退货申请中",
+    OrderStatus.RETURNED: "已退货",
+    OrderStatus.PAID: "已支付",
+    OrderStatus.COMPLETED: "已完成",
+}
+
+
+class AcceptanceResult(StrEnum):
+    PASS = "pass"  # 验收合格
+    PARTIAL = "partial"  # 部分合格
+    FAIL = "fail"  # 不合格
+
+
+ACCEPTANCE_RESULT_LABELS = {
+    AcceptanceResult.PASS: "合格",
+    AcceptanceResult.PARTIAL: "部分合格",
+    AcceptanceResult.FAIL: "不合格",
+}
+
+
+class Cart(Base):
+    """A buyer's cart. `name` is "" for the current cart; saved carts (常用清单) have names."""
+
+    __tablename__ = "carts"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(60), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lines: Mapped[list[CartLine]] = relationship(back_populates="cart", order_by="CartLine.id",
+                                                 cascade="all, delete-orphan")
+
+
+class CartLine(Base):
+    """One offer in a cart, with the price the buyer saw (a later change is pointed out)."""
+
+    __tablename__ = "cart_lines"
+    __table_args__ = (
+        UniqueConstraint("cart_id", "offer_id"),
+        CheckConstraint("quantity >= 1", name="quantity_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cart_id: Mapped[int] = mapped_column(ForeignKey("carts.id"), index=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"), index=True)
+    quantity: Mapped[int]
+    seen_price: Mapped[Decimal]
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    cart: Mapped[Cart] = relationship(back_populates="lines")
+
+
+class Checkout(Base):
+    """One submission of the checkout form or API call; its idempotency key is unique per
+    buyer, so a double submit finds the first checkout and returns the same orders."""
+
+    __tablename__ = "checkouts"
+    __table_args__ = (UniqueConstraint("user_id", "idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    orders: Mapped[list[Order]] = relationship(back_populates="checkout", order_by="Order.id")
+
+
+class Order(Base):
+    """One order per supplier (订单). State machine in orders/flow.py."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint("total > 0", name="total_positive"),
+        CheckConstraint("accepted_amount IS NULL OR accepted_amount <= total",
+                        name="accepted_within_total"),
+        CheckConstraint("paid_amount IS NULL OR paid_amount <= total", name="paid_within_total"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkout_id: Mapped[int] = mapped_column(ForeignKey("checkouts.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("budget_units.id"), index=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), index=True)
+    budget_line_id: Mapped[int] = mapped_column(ForeignKey("budget_lines.id"), index=True)
+    status: Mapped[str] = mapped_column(String(24), default=OrderStatus.PLACED.value, index=True)
+    status_note: Mapped[str | None] = mapped_column(String(500))
+    payment_method: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(16), default=OrderSource.MALL.value)
+    calloff_id: Mapped[int | None] = mapped_column(index=True)  # framework call-off, no FK yet
+    total: Mapped[Decimal]
+    accepted_amount: Mapped[Decimal | None]  # set at acceptance (pass: total; partial: less)
+    paid_amount: Mapped[Decimal | None]
+    delivery_address: Mapped[str] = mapped_column(String(300), default="")
+    contact_name: Mapped[str] = mapped_column(String(50), default="")
+    contact_phone: Mapped[str] = mapped_column(String(20), default="")
+    buyer_note: Mapped[str | None] = mapped_column(String(500))
+    carrier: Mapped[str | None] = mapped_column(String(100))
+    tracking_no: Mapped[str | None] = mapped_column(String(100))
+    # 化整为零 flag: same unit + category + supplier within the window summing over the limit.
+    split_flag: Mapped[bool] = mapped_column(default=False, index=True)
+    split_note: Mapped[str | None] = mapped_column(String(500))
+    confirm_by: Mapped[date]  # last working day for the supplier to confirm (auto-cancel after)
+    due_date: Mapped[date | None] = mapped_column(index=True)  # payment term (付款期限)
+    days_to_pay: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None]
+    shipped_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None]
+    paid_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]  # cancelled, refused, returned or completed
+
+    checkout: Mapped[Checkout] = relationship(back_populates="orders")
+    lines: Mapped[list[OrderLine]] = relationship(back_populates="order", order_by="OrderLine.id",
+                                                  cascade="all, delete-orphan")
+    acceptance: Mapped[Acceptance | None] = relationship(back_populates="order")
+    unit: Mapped[BudgetUnit] = relationship()
+    budget_line: Mapped[BudgetLine] = relationship()
+
+    @property
+    def number(self) -> str:
+        """Order number shown to people, e.g. DD20261121-000042 (date in China)."""
+        from mall.clock import local_today
+        return f"DD{local_today(self.created_at):%Y%m%d}-{self.id:06d}"
+
+    @property
+    def status_label(self) -> str:
+        return ORDER_STATUS_LABELS[OrderStatus(self.status)]
+
+    @property
+    def payment_method_label(self) -> str:
+        return PAYMENT_METHOD_LABELS[PaymentMethod(self.payment_method)]
+
+    @property
+    def source_label(self) -> str:
+        return ORDER_SOURCE_LABELS[OrderSource(self.source)]
+
+
+class OrderLine(Base):
+    """A snapshot of what was bought: title, category, price, quantity and policy tags."""
+
+    __tablename__ = "order_lines"
+    __table_args__ = (
+        CheckConstraint("quantity >= 1", name="quantity_positive"),
+        CheckConstraint("unit_price > 0", name="unit_price_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("offers.id"), index=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
+    category_code: Mapped[str] = mapped_column(String(16))
+    category_name: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200))
+    unit_price: Mapped[Decimal]
+    quantity: Mapped[int]
+    amount: Mapped[Decimal]
+    # Policy tags for reporting (政策功能统计).
+    is_832: Mapped[bool] = mapped_column(default=False)  # 脱贫地区农副产品
+    is_green: Mapped[bool] = mapped_column(default=False)  # 节能 / 环境标志
+    is_sme: Mapped[bool] = mapped_column(default=False)  # 中小企业
+    is_small_micro: Mapped[bool] = mapped_column(default=False)  # 小微企业
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class Acceptance(Base):
+    """验收: result, the accepted amount (partial acceptance), inspector and notes."""
+
+    __tablename__ = "acceptances"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    result: Mapped[str] = mapped_column(String(16))
+    accepted_amount: Mapped[Decimal]
+    inspector: Mapped[str] = mapped_column(String(50))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    accepted_on: Mapped[date]  # local (China) date of the acceptance
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    order: Mapped[Order] = relationship(back_populates="acceptance")
+
+    @property
+    def result_label(self) -> str:
+        return ACCEPTANCE_RESULT_LABELS[AcceptanceResult(self.result)]
+
 # ---------------------------------------------------------------------------------------------
 # Framework-agreement call-offs (框架协议第二阶段). Rules: orders/calloffs.py.
 
@@ -153,8 +389,8 @@ class CallOff(Base):
     awarded_at: Mapped[datetime | None]
     result_due_by: Mapped[date | None]  # 结果公告 within 2 working days
     result_published_at: Mapped[datetime | None]
-    order_id: Mapped[int | None]  # the order in the ordinary pipeline
-    budget_frozen: Mapped[Decimal | None]  # frozen here when no order pipeline took it
+    payment_method: Mapped[str] = mapped_column(String(16), default=PaymentMethod.TREASURY.value)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))  # the order placed
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     bids: Mapped[list[CallOffBid]] = relationship(back_populates="calloff",

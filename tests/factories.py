@@ -96,3 +96,65 @@ def offer(session, supplier_id: int | None = None, *, status: str = "draft",
         catalog_offers.transition(session, actor, created.id, action, reason_code=reason)
     assert created.status == status
     return created
+
+
+# --- orders ------------------------------------------------------------------------------------
+
+def buyer_with_budget(session, amount: str = "100000.00", **unit_kw):
+    """A buyer user in a new unit with one budget line: (buyer, budget_line)."""
+    u = unit(session, **unit_kw)
+    budget_line = line(session, u.id, amount)
+    return user(session, "buyer", budget_unit_id=u.id), budget_line
+
+
+ORDER_PATHS = {
+    "placed": [], "confirmed": ["confirm"], "refused": ["refuse"], "cancelled": ["cancel"],
+    "shipped": ["confirm", "ship"], "delivered": ["confirm", "ship", "deliver"],
+    "accepted": ["confirm", "ship", "deliver", "accept"],
+    "acceptance_failed": ["confirm", "ship", "deliver", "fail_acceptance"],
+    "return_requested": ["confirm", "ship", "deliver", "request_return"],
+    "returned": ["confirm", "ship", "deliver", "request_return", "confirm_return"],
+    "paid": ["confirm", "ship", "deliver", "accept", "pay"],
+    "completed": ["confirm", "ship", "deliver", "accept", "pay", "complete"],
+}
+
+
+def order(session, *, status: str = "placed", buyer=None, budget_line=None, offer_=None,
+          quantity: int = 2, payment_method: str = "card"):
+    """A mall order placed through orders.checkout and walked through orders.flow to
+    `status`. Returns (order, buyer, seller) where seller is a user of the order's supplier."""
+    from orders import checkout, flow
+    from orders.rules import Policy
+
+    if buyer is None:
+        buyer, budget_line = buyer_with_budget(session)
+    offer_ = offer_ or offer(session, status="active")
+    seller = user(session, "supplier", supplier_id=offer_.supplier_id)
+    result = checkout.place_orders(
+        session, buyer, [checkout.Item(offer_.id, quantity, offer_.price)],
+        budget_line_id=budget_line.id, payment_method=payment_method,
+        idempotency_key=f"factory-{n():08d}", delivery=checkout.Delivery("杭州市西湖区文三路 1 号"),
+        policy=Policy())
+    placed = result.orders[0]
+    for action in ORDER_PATHS[status]:
+        if action == "refuse":
+            flow.refuse(session, seller, placed.id, reason="缺货")
+        elif action == "cancel":
+            flow.cancel(session, buyer, placed.id, reason="需求取消")
+        elif action == "ship":
+            flow.ship(session, seller, placed.id, carrier="顺丰", tracking_no="SF1")
+        elif action == "accept":
+            flow.accept(session, buyer, placed.id, result="pass", inspector="张三")
+        elif action == "fail_acceptance":
+            flow.accept(session, buyer, placed.id, result="fail", inspector="张三",
+                        notes="型号不符")
+        elif action == "request_return":
+            flow.request_return(session, buyer, placed.id, reason="型号不符")
+        elif action == "pay":
+            flow.pay(session, None, placed.id, amount=placed.accepted_amount)
+        elif action in ("confirm", "deliver", "confirm_return"):
+            getattr(flow, action)(session, seller, placed.id)
+        else:
+            getattr(flow, action)(session, buyer, placed.id)
+    assert placed.status == status
+    return placed, buyer, seller

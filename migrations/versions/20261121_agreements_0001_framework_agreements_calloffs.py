@@ -1,8 +1,8 @@
 """framework agreements and calloffs
 
 Revision ID: agreements_0001
-Revises: 3280a9fbe88b
-Create Date: 2026-11-21 10:24:06.888824
+Revises: orders_0001
+Create Date: 2026-11-21 10:26:49.796164
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import mall.db
 
 
 revision = "agreements_0001"
-down_revision = '3280a9fbe88b'
+down_revision = 'orders_0001'
 branch_labels = None
 depends_on = None
 
@@ -169,8 +169,8 @@ def upgrade() -> None:
     sa.Column('awarded_at', mall.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('result_due_by', sa.Date(), nullable=True),
     sa.Column('result_published_at', mall.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('payment_method', sa.String(length=16), nullable=False),
     sa.Column('order_id', sa.Integer(), nullable=True),
-    sa.Column('budget_frozen', sa.Numeric(precision=14, scale=2), nullable=True),
     sa.Column('created_at', mall.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('budget_amount > 0', name=op.f('ck_calloffs_budget_positive')),
     sa.CheckConstraint('quantity > 0', name=op.f('ck_calloffs_quantity_positive')),
@@ -181,6 +181,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['buyer_user_id'], ['users.id'], name=op.f('fk_calloffs_buyer_user_id_users')),
     sa.ForeignKeyConstraint(['item_id'], ['agreement_items.id'], name=op.f('fk_calloffs_item_id_agreement_items')),
     sa.ForeignKeyConstraint(['offered_member_id'], ['agreement_members.id'], name=op.f('fk_calloffs_offered_member_id_agreement_members')),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_calloffs_order_id_orders')),
     sa.ForeignKeyConstraint(['unit_id'], ['budget_units.id'], name=op.f('fk_calloffs_unit_id_budget_units')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_calloffs')),
     sa.UniqueConstraint('number', name=op.f('uq_calloffs_number'))

@@ -377,3 +377,22 @@ def test_savings_compare_budget_and_agreed_price_with_the_award(db):
     assert row["saving_vs_budget"] == Decimal("6500.00")
     assert row["saving_vs_agreed"] == Decimal("1500.00")
     assert db.get(BudgetLine, line.id).frozen == Decimal("43500.00")
+
+
+def test_the_award_becomes_one_order_in_the_ordinary_pipeline(db):
+    from orders.models import Order
+
+    agreement, _, users, buyer, line, calloff = bidding(db)
+    calloffs.submit_bid(db, users[2], calloff.id, Decimal("4250"), now=af.AFTER)
+    calloffs.close_bidding(db, buyer, calloff.id, now=af.BID_DEADLINE)
+    order = db.get(Order, calloff.order_id)
+    assert (order.source, order.calloff_id, order.status) == ("calloff", calloff.id, "placed")
+    assert (order.supplier_id, order.total) == (users[2].supplier_id, Decimal("42500.00"))
+    assert order.payment_method == "treasury"
+    [order_line] = order.lines
+    assert order_line.offer_id is None and order_line.quantity == 10
+    assert agreement.number in order_line.title
+    assert db.get(BudgetLine, line.id).frozen == Decimal("42500.00")  # frozen once, by the order
+    again = calloffs.order_for_award(db, buyer, calloff)  # idempotent on the call-off id
+    assert again.id == order.id
+    assert db.get(BudgetLine, line.id).frozen == Decimal("42500.00")
