@@ -34,7 +34,7 @@ order; everything after (confirmation, acceptance, payment, contract) is the ord
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -242,6 +242,7 @@ def start(session: Session, actor, *, agreement_id: int, item_id: int, method: s
     if actor is None or actor.role != Role.BUYER:
         raise Forbidden("只有采购人可以发起框架协议采购", code="role_forbidden")
     method = CallOffMethod(method)
+    deadline = deadline.astimezone(UTC) if deadline is not None else None
     agreement = agreements.get(session, agreement_id)
     today = local_today(now)
     if not agreements.in_force(agreement, today):

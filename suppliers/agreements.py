@@ -46,7 +46,7 @@ Evaluation as built (`evaluate`), deterministic for the same data:
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import column, func, select, table
@@ -222,6 +222,8 @@ def create(session: Session, actor, *, title: str, kind: str, valid_from: date,
         raise Forbidden("只有集中采购机构可以发起框架协议征集", code="agreement_forbidden")
     kind = AgreementKind(kind)
     method = EvaluationMethod(evaluation_method)
+    if response_deadline is not None:
+        response_deadline = response_deadline.astimezone(UTC)
     if kind is AgreementKind.CLOSED:
         if elimination_ratio < MIN_ELIMINATION_RATIO:
             raise RuleViolation("封闭式框架协议的淘汰比例不得低于 20%",
@@ -614,6 +616,7 @@ def supplement(session: Session, actor, agreement_id: int, *, response_deadline:
     check_owner(actor, agreement)
     if agreement.kind != AgreementKind.CLOSED:
         raise Conflict("开放式框架协议随时可以加入，无需补充征集", code="supplement_closed_only")
+    response_deadline = response_deadline.astimezone(UTC)
     if response_deadline <= now:
         raise field_error("response_deadline", "响应截止时间应晚于当前时间")
     if to_local(response_deadline).date() >= agreement.valid_until:
