@@ -210,6 +210,7 @@ def _register(app: Flask) -> None:
     csrf = app.extensions["mall.csrf"]
     api_blueprints = [mall_api.blp, orders_api.blp, suppliers_api.blp, catalog_api.blp,
                       catalog_api.offers_blp, catalog_api.review_blp]
+    api_blueprints += [orders_api.cart_blp, orders_api.orders_blp]
     api_blueprints += [agreements_api.blp, calloffs_api.blp]
     for blp in api_blueprints:
         csrf.exempt(blp)  # the API authenticates with bearer tokens, not cookies

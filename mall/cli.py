@@ -91,7 +91,8 @@ def serve(host: str, port: int, threads: int):
 @main.command("jobs")
 @with_appcontext
 def jobs():
-    """Run the clock jobs once: lift suspensions whose due date passed, expire stale offers."""
+    """Run the clock jobs once: lift suspensions whose due date passed, expire stale offers,
+    cancel orders the supplier did not confirm in time (releasing stock and budget)."""
     from catalog.offers import expire_stale
     from mall.clock import local_today, utcnow
     from suppliers.status import lift_expired
@@ -100,6 +101,11 @@ def jobs():
         lifted = lift_expired(session, local_today())
         expired = expire_stale(session, utcnow())
     click.echo(f"恢复到期暂停/禁止的供应商：{len(lifted)} 家；过期下架报价：{len(expired)} 个")
+    from orders.flow import cancel_unconfirmed
+
+    with session_scope(_factory()) as session:
+        cancelled = cancel_unconfirmed(session, local_today())
+    click.echo(f"供应商逾期未确认、自动取消的订单：{len(cancelled)} 个")
 
 
 @main.command("create-user")

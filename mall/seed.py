@@ -136,10 +136,15 @@ def seed(session: Session) -> list[tuple[str, str, str]]:
     seed_offers(session, [s for s in suppliers if s.status == "active"], rng, local_today())
 
     out = []
+    users = {}
     for username, role, display, ref, note in ACCOUNTS:
-        create_user(session, None, username=username, display_name=display, role=role,
+        user = create_user(session, None, username=username, display_name=display, role=role,
                     password=DEMO_PASSWORD,
                     budget_unit_id=units[ref].id if role is Role.BUYER else None,
                     supplier_id=suppliers[ref].id if role is Role.SUPPLIER else None)
         out.append((username, role.value, note))
+        users[username] = user
+
+    from orders.demo import seed_orders
+    seed_orders(session, users, local_today())
     return out

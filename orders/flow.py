@@ -379,3 +379,10 @@ def days_overdue(order: Order, today: date | None = None) -> int:
     if order.due_date is None or order.status != S.ACCEPTED.value:
         return 0
     return max(0, (today - order.due_date).days)
+
+
+def timeline(session: Session, order_id: int) -> list[audit.AuditEvent]:
+    """The order's audit events, oldest first (the page's 订单动态)."""
+    return list(session.scalars(select(audit.AuditEvent).where(
+        audit.AuditEvent.entity_type == "order", audit.AuditEvent.entity_id == str(order_id))
+        .order_by(audit.AuditEvent.id)))

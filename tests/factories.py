@@ -157,4 +157,5 @@ def order(session, *, status: str = "placed", buyer=None, budget_line=None, offe
         else:
             getattr(flow, action)(session, buyer, placed.id)
     assert placed.status == status
+    session.flush()
     return placed, buyer, seller
