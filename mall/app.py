@@ -200,9 +200,9 @@ def _register(app: Flask) -> None:
     from mall import api as mall_api
     from mall import views as mall_views
     from orders import api as orders_api
-    from orders import calloffs_api
+    from orders import calloffs_api, calloffs_views
     from orders import views as orders_views
-    from suppliers import agreements_api
+    from suppliers import agreements_api, agreements_views
     from suppliers import api as suppliers_api
     from suppliers import views as suppliers_views
 
@@ -216,6 +216,8 @@ def _register(app: Flask) -> None:
         csrf.exempt(blp)  # the API authenticates with bearer tokens, not cookies
         api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
     for module in (mall_views, orders_views, suppliers_views, catalog_views):
+        app.register_blueprint(module.bp)
+    for module in (agreements_views, calloffs_views):
         app.register_blueprint(module.bp)
 
     @app.get("/healthz")

@@ -43,6 +43,7 @@ def published(session, agency_user=None, **kw):
     agency_user = agency_user or agency(session)
     agreement = draft(session, agency_user, **kw)
     agreements.publish(session, agency_user, agreement.id, now=NOW)
+    session.flush()
     return agreement
 
 
@@ -72,6 +73,7 @@ def active_closed(session, prices=("4500", "4600", "4700"), sizes=None, **kw):
     agreements.open_responses(session, agency_user, agreement.id, now=AFTER)
     agreements.evaluate(session, agency_user, agreement.id, now=AFTER)
     agreements.publish_result(session, agency_user, agreement.id, now=AFTER)
+    session.flush()
     return agreement, agency_user, users
 
 
@@ -83,6 +85,7 @@ def active_open(session, members: int = 3, **kw):
         user = supplier_user(session)
         agreements.join(session, user, agreement.id, now=AFTER)
         users.append(user)
+    session.flush()
     return agreement, agency_user, users
 
 
@@ -94,7 +97,9 @@ def buyer(session, amount: str = "1000000.00"):
 
 def start(session, agreement, buyer_user, line, method: str, *, quantity: int = 10,
           budget_amount: str = "50000.00", now=AFTER, **kw):
-    return calloffs.start(session, buyer_user, agreement_id=agreement.id,
-                          item_id=agreement.items[0].id, method=method, quantity=quantity,
-                          budget_line_id=line.id, budget_amount=Decimal(budget_amount),
-                          now=now, **kw)
+    calloff = calloffs.start(session, buyer_user, agreement_id=agreement.id,
+                             item_id=agreement.items[0].id, method=method, quantity=quantity,
+                             budget_line_id=line.id, budget_amount=Decimal(budget_amount),
+                             now=now, **kw)
+    session.flush()  # pages and the API read through their own session
+    return calloff
