@@ -106,6 +106,17 @@ def jobs():
     with session_scope(_factory()) as session:
         cancelled = cancel_unconfirmed(session, local_today())
     click.echo(f"供应商逾期未确认、自动取消的订单：{len(cancelled)} 个")
+    from functools import partial
+
+    from orders import calloffs, rules
+    from suppliers.agreements import expire_due
+
+    policy = rules.Policy.from_config(current_app.extensions["mall.config"])
+    with session_scope(_factory()) as session:
+        ended = expire_due(session, local_today())
+        closed = calloffs.close_due_bidding(
+            session, utcnow(), place_order=partial(calloffs.order_for_award, policy=policy))
+    click.echo(f"到期的框架协议：{len(ended)} 个；截止后确定成交（或未成交）的二次竞价：{len(closed)} 个")
 
 
 @main.command("create-user")
