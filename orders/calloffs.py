@@ -320,6 +320,9 @@ def _direct(session: Session, actor, calloff: CallOff, holders: list[AgreementMe
     if member.status != MemberStatus.ACTIVE:
         raise RuleViolation(f"协议成员“{member.supplier.name}”当前为“{member.status_label}”，"
                             "不能被选定", code="member_not_active")
+    if not can_trade(member.supplier, local_today(now)):
+        raise RuleViolation(f"供应商“{member.supplier.name}”当前不能参加政府采购活动",
+                            code="supplier_not_active")
     if reason_code not in DIRECT_REASONS:
         raise field_error("reason_code", "请选择直接选定的理由", code="reason_required")
     agreed = member.price_for(calloff.item_id)
@@ -458,10 +461,17 @@ def next_in_turn(session: Session, agreement_id: int) -> tuple[int, list[Agreeme
 
 def _offer_next(session: Session, actor, calloff: CallOff, *, now: datetime,
                 place_order) -> None:
+    # One rotation at a time per agreement: concurrent call-offs take turns in order.
+    # FOR NO KEY UPDATE does not conflict with the key-share locks of foreign-key inserts.
+    session.execute(select(FrameworkAgreement.id).where(
+        FrameworkAgreement.id == calloff.agreement_id).with_for_update(key_share=True))
     declined = set(session.scalars(select(RotationTurn.member_id).where(
         RotationTurn.calloff_id == calloff.id, RotationTurn.outcome == "declined")))
     holders = _members_holding(session, calloff.agreement_id, calloff.item_id)
-    if all(m.id in declined for m in holders if m.status == MemberStatus.ACTIVE):
+    today = local_today(now)
+    eligible = [m for m in holders if m.status == MemberStatus.ACTIVE and m.id not in declined
+                and can_trade(m.supplier, today)]
+    if not eligible:  # every member able to take it has declined: nobody left to offer
         calloff.offered_member_id = None
         transition(session, actor, calloff.id, "fail", now=now,
                    details={"reason": "all_declined"})
@@ -474,8 +484,11 @@ def _offer_next(session: Session, actor, calloff: CallOff, *, now: datetime,
             waiting = rotation(session, calloff.agreement_id)
         member = waiting[0]
         holds = member.price_for(calloff.item_id) is not None
-        if member.status != MemberStatus.ACTIVE or not holds or member.id in declined:
+        trades = can_trade(member.supplier, local_today(now))
+        if member.status != MemberStatus.ACTIVE or not trades or not holds \
+                or member.id in declined:
             reason = ("成员暂停" if member.status != MemberStatus.ACTIVE
+                      else "供应商暂停交易" if not trades
                       else "未持有该标的" if not holds else "已放弃本次采购")
             session.add(RotationTurn(agreement_id=calloff.agreement_id, cycle=cycle,
                                      position=member.rotation_position, member_id=member.id,

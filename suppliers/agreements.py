@@ -419,7 +419,8 @@ def response_count(session: Session, agreement: FrameworkAgreement) -> int:
 def responses_for(session: Session, actor, agreement: FrameworkAgreement, now: datetime,
                   round_: int | None = None) -> list[AgreementResponse]:
     """Responses the actor may read. Before the deadline of the round: only a supplier's own
-    response; after it: the owning agency reads all, a supplier its own, others nothing."""
+    response; after it: the owning agency and regulators read all, a supplier its own, others
+    (other agencies, buyers, operators) nothing."""
     round_ = round_ or agreement.round
     query = (select(AgreementResponse)
              .where(AgreementResponse.agreement_id == agreement.id,
@@ -434,8 +435,9 @@ def responses_for(session: Session, actor, agreement: FrameworkAgreement, now: d
     current_round_sealed = round_ == agreement.round and not deadline_passed(agreement, now)
     if current_round_sealed:
         raise ResponsesSealed("响应文件在截止时间前密封，任何人不得查看", status=403)
-    if not is_owner(actor, agreement):
-        raise Forbidden("只有发起该框架协议的集中采购机构可以查看响应文件", code="agreement_forbidden")
+    if not (is_owner(actor, agreement) or actor.role == Role.REGULATOR):
+        raise Forbidden("只有发起该框架协议的集中采购机构（及财政监管）可以查看响应文件",
+                        code="agreement_forbidden")
     return list(session.scalars(query))
 
 

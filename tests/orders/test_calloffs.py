@@ -396,3 +396,24 @@ def test_the_award_becomes_one_order_in_the_ordinary_pipeline(db):
     again = calloffs.order_for_award(db, buyer, calloff)  # idempotent on the call-off id
     assert again.id == order.id
     assert db.get(BudgetLine, line.id).frozen == Decimal("42500.00")
+
+
+def test_rotation_skips_a_supplier_that_cannot_trade_and_fails_when_none_can(db):
+    agreement, _, users, buyer, line = rotation(db, members=2)
+    supplier_status.transition(db, None, users[0].supplier_id, "suspend",
+                               reason_code="quality_failure")
+    calloff = start_rotation(db, agreement, buyer, line)
+    assert holder(users, db, calloff) is users[1]
+    assert calloffs.turns(db, agreement.id)[0].reason == "供应商暂停交易"
+    calloffs.decline(db, users[1], calloff.id, reason_code="capacity", now=af.AFTER)
+    assert calloff.status == "failed"  # the only other member cannot trade: no endless loop
+
+
+def test_direct_selection_of_a_supplier_that_cannot_trade_is_refused(db):
+    agreement, _, users, buyer, line = af.active_closed(db)[0:3] + af.buyer(db)
+    supplier_status.transition(db, None, users[0].supplier_id, "suspend",
+                               reason_code="quality_failure")
+    with pytest.raises(DomainError) as exc:
+        af.start(db, agreement, buyer, line, "direct",
+                 member_id=member_of(db, agreement, users[0]).id, reason_code="price")
+    assert exc.value.code == "supplier_not_active"

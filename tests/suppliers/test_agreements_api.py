@@ -122,6 +122,10 @@ def test_responses_are_sealed_through_the_api_until_the_deadline(client, db, clo
     assert sorted(r["prices"][0]["unit_price"] for r in res.json) == ["4321.00", "4567.00"]
     res = client.get(url, headers=bearer(db, factories.user(db, "buyer")))
     assert res.status_code == 403
+    res = client.get(url, headers=bearer(db, af.agency(db)))  # another agency
+    assert res.status_code == 403
+    res = client.get(url, headers=bearer(db, factories.user(db, "regulator")))
+    assert res.status_code == 200 and len(res.json) == 2  # oversight, after the deadline
 
 
 def test_response_above_the_maximum_or_late_is_refused(client, db, clock):
