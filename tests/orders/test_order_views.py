@@ -210,3 +210,37 @@ def test_timeline_on_the_order_page(client, db):
     html = client.get(f"/orders/{order.id}").get_data(as_text=True)
     for label in ("下单", "确认订单", "发货"):
         assert label in html
+
+
+def test_cart_add_form_with_bad_input_adds_nothing(client, db):
+    from orders.models import Cart
+
+    buyer, _ = factories.buyer_with_budget(db)
+    offer = factories.offer(db, status="active")
+    draft = factories.offer(db, status="draft")
+    _login(client, buyer)
+    token = csrf_token(client, "/cart")
+    res = client.post("/cart/add", data={"csrf_token": token, "offer_id": offer.id,
+                                         "quantity": "abc"}, follow_redirects=True)
+    assert "提交的数据有误" in res.get_data(as_text=True)
+    res = client.post("/cart/add", data={"csrf_token": token, "offer_id": draft.id,
+                                         "quantity": "1"}, follow_redirects=True)
+    assert "不存在或已不在售" in res.get_data(as_text=True)
+    assert db.scalar(select(func.count()).select_from(Cart).where(
+        Cart.user_id == buyer.id)) == 0
+
+
+def test_checkout_page_prefills_delivery_from_the_last_order_and_needs_a_budget_line(client, db):
+    order, buyer, _ = factories.order(db)
+    cart.add(db, buyer, order.lines[0].offer_id, 1)
+    _login(client, buyer)
+    html = client.get("/checkout").get_data(as_text=True)
+    assert 'value="杭州市西湖区文三路 1 号"' in html
+    assert "请选择本次采购使用的预算指标" in html
+    before = _orders(db)
+    res = client.post("/checkout", data={
+        "csrf_token": csrf_token(client, "/checkout"), "idempotency_key": "page-key-0003",
+        "payment_method": "card", "delivery_address": "杭州市西湖区文三路 1 号",
+        "contact_name": "王老师", "contact_phone": "13800000001"})
+    assert res.status_code == 400 and "此项为必填项" in res.get_data(as_text=True)
+    assert _orders(db) == before

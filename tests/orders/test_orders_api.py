@@ -318,3 +318,17 @@ def test_split_flag_filter(client, db):
     res = client.get("/api/v1/orders?split_flag=true&per_page=100", headers=regulator)
     ids = {o["id"] for o in res.json["items"]}
     assert second.id in ids and first.id not in ids
+
+
+def test_bad_quantity_change_is_400_and_changes_nothing(client, db):
+    buyer, _, headers = buyer_client(db)
+    offer = factories.offer(db, status="active")
+    client.post("/api/v1/cart/lines", headers=headers, json={"offer_id": offer.id,
+                                                             "quantity": 2})
+    for body in ({"quantity": 0}, {"quantity": "many"}, {}):
+        res = client.patch(f"/api/v1/cart/lines/{offer.id}", headers=headers, json=body)
+        assert res.status_code == 400, body
+    res = client.get("/api/v1/cart", headers=headers)
+    assert res.json["groups"][0]["lines"][0]["quantity"] == 2
+    res = client.patch("/api/v1/cart/lines/999999", headers=headers, json={"quantity": 1})
+    assert res.status_code == 404 and res.json["code"] == "cart_line_not_found"
