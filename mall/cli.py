@@ -116,7 +116,9 @@ def jobs():
         ended = expire_due(session, local_today())
         closed = calloffs.close_due_bidding(
             session, utcnow(), place_order=partial(calloffs.order_for_award, policy=policy))
-    click.echo(f"到期的框架协议：{len(ended)} 个；截止后确定成交（或未成交）的二次竞价：{len(closed)} 个")
+        lapsed = calloffs.lapse_due_turns(session, utcnow())
+    click.echo(f"到期的框架协议：{len(ended)} 个；截止后确定成交（或未成交）的二次竞价：{len(closed)} 个；"
+               f"逾期未确认、已顺延的轮候：{len(lapsed)} 个")
 
 
 @main.command("create-user")

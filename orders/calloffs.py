@@ -25,7 +25,9 @@ published later is reported as late (`result_late`).
 
 Call-off state machine (`TRANSITIONS`, one `transition()` that locks the row and audits):
 new ─invite→ bidding; new|offered ─offer→ offered; new|bidding|offered ─award→ awarded;
-bidding|offered ─fail→ failed; bidding|offered ─cancel→ cancelled.
+bidding|offered ─fail→ failed; bidding|offered ─cancel→ cancelled. A member in turn that does
+not answer by the deadline is passed over by `lapse` (buyer or `mall jobs`), recorded as a
+decline (逾期未确认), and the next member gets a fresh window of the same length.
 
 The award becomes an order in the ordinary order pipeline (`order_for_award` →
 `orders.checkout.place_calloff_order`): exempt from the purchase limit, the budget frozen by the
@@ -553,6 +555,43 @@ def decline(session: Session, actor, calloff_id: int, *, reason_code: str, now: 
     session.flush()
     _offer_next(session, actor, calloff, now=now, place_order=place_order)
     return calloff
+
+
+def lapse(session: Session, actor, calloff_id: int, *, now: datetime,
+          place_order=None) -> CallOff:
+    """顺序轮候: the member in turn did not answer by the deadline. Recorded as declined
+    (逾期未确认); the turn passes on with a fresh answer window of the same length."""
+    calloff = get(session, calloff_id, lock=True)
+    if actor is not None and not (actor.role == Role.BUYER
+                                  and actor.budget_unit_id == calloff.unit_id):
+        raise Forbidden("只有发起采购的单位可以顺延轮候", code="calloff_forbidden")
+    if calloff.method != CallOffMethod.ROTATION or calloff.status != C.OFFERED:
+        raise Conflict(f"采购任务当前状态为“{calloff.status_label}”，不能顺延", code="not_offered")
+    if now < calloff.deadline:
+        raise RuleViolation("确认截止时间未到，不能顺延", code="turn_not_expired")
+    turn = session.scalar(select(RotationTurn).where(
+        RotationTurn.calloff_id == calloff.id, RotationTurn.outcome == "offered")
+        .with_for_update())
+    window = calloff.deadline - turn.at
+    turn.outcome = "declined"
+    turn.reason = "逾期未确认"
+    turn.at = now
+    calloff.deadline = now + window
+    audit.record(session, actor, "calloff.lapse", "calloff", calloff.id,
+                 after={"member_id": turn.member_id, "cycle": turn.cycle,
+                        "deadline": calloff.deadline})
+    session.flush()
+    _offer_next(session, actor, calloff, now=now, place_order=place_order)
+    return calloff
+
+
+def lapse_due_turns(session: Session, now: datetime) -> list[int]:
+    """`mall jobs`: pass on every rotation turn whose answer deadline has passed."""
+    ids = list(session.scalars(select(CallOff.id).where(
+        CallOff.status == C.OFFERED.value, CallOff.deadline <= now).order_by(CallOff.id)))
+    for calloff_id in ids:
+        lapse(session, None, calloff_id, now=now)
+    return ids
 
 
 def cancel(session: Session, actor, calloff_id: int, *, now: datetime) -> CallOff:

@@ -192,6 +192,16 @@ class Decline(MethodView):
                                 now=now(), place_order=place_order())
 
 
+@blp.route("/<int:calloff_id>/lapse")
+class Lapse(MethodView):
+    @api_roles(Role.BUYER)
+    @blp.response(200, CallOffOut)
+    def post(self, calloff_id):
+        """顺序轮候: the member in turn did not answer in time; the turn passes on."""
+        return calloffs.lapse(db(), api_actor(), calloff_id, now=now(),
+                              place_order=place_order())
+
+
 @blp.route("/<int:calloff_id>/cancel")
 class Cancel(MethodView):
     @api_roles(Role.BUYER)

@@ -223,6 +223,17 @@ def decline(calloff_id: int):
     return _back(calloff_id)
 
 
+@bp.post("/calloffs/<int:calloff_id>/lapse")
+@page_roles(Role.BUYER)
+def lapse(calloff_id: int):
+    try:
+        calloffs.lapse(db(), current_user, calloff_id, now=now(), place_order=_place_order())
+        flash("已按逾期未确认记录，顺延至下一位", "info")
+    except DomainError as err:
+        return _fail(err, calloff_id)
+    return _back(calloff_id)
+
+
 @bp.post("/calloffs/<int:calloff_id>/cancel")
 @page_roles(Role.BUYER)
 def cancel(calloff_id: int):

@@ -417,3 +417,25 @@ def test_direct_selection_of_a_supplier_that_cannot_trade_is_refused(db):
         af.start(db, agreement, buyer, line, "direct",
                  member_id=member_of(db, agreement, users[0]).id, reason_code="price")
     assert exc.value.code == "supplier_not_active"
+
+
+def test_a_turn_not_answered_in_time_passes_on_with_a_fresh_window(db):
+    agreement, _, users, buyer, line = rotation(db)
+    calloff = start_rotation(db, agreement, buyer, line)  # answer within 2 days
+    with pytest.raises(DomainError) as exc:
+        calloffs.lapse(db, buyer, calloff.id, now=af.AFTER + timedelta(days=1))
+    assert exc.value.code == "turn_not_expired"
+    with pytest.raises(DomainError) as exc:
+        calloffs.lapse(db, af.buyer(db)[0], calloff.id, now=af.AFTER + timedelta(days=2))
+    assert exc.value.code == "calloff_forbidden"
+    late = af.AFTER + timedelta(days=3)
+    with pytest.raises(DomainError) as exc:
+        calloffs.accept(db, users[0], calloff.id, now=late)
+    assert exc.value.code == "turn_expired"
+    assert calloffs.lapse_due_turns(db, late) == [calloff.id]
+    assert holder(users, db, calloff) is users[1]
+    assert calloff.deadline == late + timedelta(days=2)
+    first = calloffs.turns(db, agreement.id)[0]
+    assert (first.outcome, first.reason) == ("declined", "逾期未确认")
+    calloffs.accept(db, users[1], calloff.id, now=late)
+    assert calloff.status == "awarded"

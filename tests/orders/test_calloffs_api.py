@@ -220,3 +220,21 @@ def test_cancel_a_bidding_calloff(client, db, clock):
     assert res.status_code == 200 and res.json["status"] == "cancelled"
     res = client.post(f"/api/v1/calloffs/{calloff_id}/cancel", headers=bearer(db, buyer))
     assert res.status_code == 409 and res.json["code"] == "calloff_transition_refused"
+
+
+def test_lapse_through_the_api_needs_the_buyer_and_a_passed_deadline(client, db, clock):
+    agreement, _, users, buyer, line = setup(db, clock)
+    body = calloff_body(agreement, line, method="rotation", deadline="2026-11-30T17:00")
+    calloff_id = client.post("/api/v1/calloffs", headers=bearer(db, buyer), json=body).json["id"]
+    url = f"/api/v1/calloffs/{calloff_id}/lapse"
+    res = client.post(url, headers=bearer(db, buyer))
+    assert res.status_code == 422 and res.json["code"] == "turn_not_expired"
+    clock.advance(days=4)
+    res = client.post(url, headers=bearer(db, users[0]))
+    assert res.status_code == 403 and res.json["code"] == "role_forbidden"
+    res = client.post(url, headers=bearer(db, af.buyer(db)[0]))
+    assert res.status_code == 403 and res.json["code"] == "calloff_forbidden"
+    res = client.post(url, headers=bearer(db, buyer))
+    assert res.status_code == 200 and res.json["status"] == "offered"
+    member = agreements.member_for(db, agreement.id, users[1].supplier_id)
+    assert res.json["offered_member_id"] == member.id
