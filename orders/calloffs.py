@@ -40,7 +40,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from mall import audit
 from mall.accounts import User
@@ -67,11 +67,12 @@ from suppliers.models import (
     AgreementMember,
     CallOffMethod,
     FrameworkAgreement,
+    MemberPrice,
     MemberStatus,
     NoticeKind,
     Supplier,
 )
-from suppliers.status import can_trade
+from suppliers.status import can_trade, can_trade_clause
 
 C = CallOffStatus
 
@@ -228,10 +229,38 @@ def transition(session: Session, actor, calloff_id: int, action: str, *, now: da
 # --- starting a call-off ----------------------------------------------------------------
 
 
-def _members_holding(session: Session, agreement_id: int, item_id: int
-                     ) -> list[AgreementMember]:
-    return [m for m in agreements.members(session, agreement_id)
-            if m.price_for(item_id) is not None]
+def _members_holding(session: Session, agreement_id: int, item_id: int, *,
+                     active_only: bool = False) -> list[AgreementMember]:
+    query = (select(AgreementMember).join(MemberPrice, MemberPrice.member_id == AgreementMember.id)
+             .where(AgreementMember.agreement_id == agreement_id, MemberPrice.item_id == item_id)
+             .options(selectinload(AgreementMember.supplier),
+                      selectinload(AgreementMember.prices))
+             .order_by(AgreementMember.rotation_position))
+    if active_only:
+        query = query.where(AgreementMember.status == MemberStatus.ACTIVE.value)
+    return list(session.scalars(query))
+
+
+def _members_holding_exists(session: Session, agreement_id: int, item_id: int) -> bool:
+    return session.scalar(
+        select(AgreementMember.id).join(MemberPrice, MemberPrice.member_id == AgreementMember.id)
+        .where(AgreementMember.agreement_id == agreement_id, MemberPrice.item_id == item_id,
+               AgreementMember.status == MemberStatus.ACTIVE.value).limit(1)) is not None
+
+
+def _eligible_exists(session: Session, calloff: CallOff, today, declined: set[int]) -> bool:
+    """Is any member able to take this rotation call-off: active, trading, holding the item,
+    and not having declined it?"""
+    query = (select(AgreementMember.id)
+             .join(MemberPrice, MemberPrice.member_id == AgreementMember.id)
+             .join(Supplier, Supplier.id == AgreementMember.supplier_id)
+             .where(AgreementMember.agreement_id == calloff.agreement_id,
+                    MemberPrice.item_id == calloff.item_id,
+                    AgreementMember.status == MemberStatus.ACTIVE.value,
+                    can_trade_clause(today)))
+    if declined:
+        query = query.where(AgreementMember.id.not_in(declined))
+    return session.scalar(query.limit(1)) is not None
 
 
 def start(session: Session, actor, *, agreement_id: int, item_id: int, method: str,
@@ -266,9 +295,9 @@ def start(session: Session, actor, *, agreement_id: int, item_id: int, method: s
         raise budget.InsufficientBudget(
             f"预算指标可用余额 {fmt_cny(line.available)} 不足本次采购预算 {fmt_cny(budget_amount)}",
             errors={"budget_amount": ["超过预算指标可用余额"]})
-    holders = [m for m in _members_holding(session, agreement.id, item.id)]
-    active = [m for m in holders if m.status == MemberStatus.ACTIVE]
+    active = []
     if method is CallOffMethod.BIDDING:
+        active = _members_holding(session, agreement.id, item.id, active_only=True)
         if deadline is None:
             raise field_error("deadline", "二次竞价须设置报价截止时间")
         days = working_days_between(today, to_local(deadline).date())
@@ -284,7 +313,7 @@ def start(session: Session, actor, *, agreement_id: int, item_id: int, method: s
     if method is CallOffMethod.ROTATION:
         if deadline is None or deadline <= now:
             raise field_error("deadline", "顺序轮候须设置供应商确认截止时间")
-        if not active:
+        if not _members_holding_exists(session, agreement.id, item.id):
             raise RuleViolation("没有正常状态的协议成员", code="no_active_members")
     calloff = CallOff(agreement_id=agreement.id, item_id=item.id, unit_id=actor.budget_unit_id,
                       buyer_user_id=actor.id, budget_line_id=line.id, method=method.value,
@@ -300,7 +329,7 @@ def start(session: Session, actor, *, agreement_id: int, item_id: int, method: s
                         "method": method.value, "quantity": quantity,
                         "budget_amount": budget_amount, "deadline": deadline})
     if method is CallOffMethod.DIRECT:
-        _direct(session, actor, calloff, holders, member_id=member_id, unit_price=unit_price,
+        _direct(session, actor, calloff, member_id=member_id, unit_price=unit_price,
                 reason_code=reason_code, reason_note=reason_note, now=now,
                 place_order=place_order)
     elif method is CallOffMethod.BIDDING:
@@ -314,10 +343,11 @@ def start(session: Session, actor, *, agreement_id: int, item_id: int, method: s
     return calloff
 
 
-def _direct(session: Session, actor, calloff: CallOff, holders: list[AgreementMember], *,
-            member_id, unit_price, reason_code, reason_note, now, place_order) -> None:
-    member = next((m for m in holders if m.id == member_id), None)
-    if member is None:
+def _direct(session: Session, actor, calloff: CallOff, *, member_id, unit_price, reason_code,
+            reason_note, now, place_order) -> None:
+    member = session.get(AgreementMember, member_id) if member_id is not None else None
+    if member is None or member.agreement_id != calloff.agreement_id \
+            or member.price_for(calloff.item_id) is None:
         raise field_error("member_id", "请选择持有该标的的协议成员")
     if member.status != MemberStatus.ACTIVE:
         raise RuleViolation(f"协议成员“{member.supplier.name}”当前为“{member.status_label}”，"
@@ -451,6 +481,19 @@ def rotation(session: Session, agreement_id: int) -> list[AgreementMember]:
             if m.status in (MemberStatus.ACTIVE, MemberStatus.SUSPENDED)]
 
 
+def _first_waiting(session: Session, agreement_id: int, cycle: int) -> AgreementMember | None:
+    """The first member in rotation order without a turn in `cycle` (one row, not all)."""
+    served = select(RotationTurn.member_id).where(RotationTurn.agreement_id == agreement_id,
+                                                  RotationTurn.cycle == cycle)
+    return session.scalar(
+        select(AgreementMember).where(
+            AgreementMember.agreement_id == agreement_id,
+            AgreementMember.status.in_([MemberStatus.ACTIVE.value, MemberStatus.SUSPENDED.value]),
+            AgreementMember.id.not_in(served))
+        .options(selectinload(AgreementMember.supplier), selectinload(AgreementMember.prices))
+        .order_by(AgreementMember.rotation_position).limit(1))
+
+
 def next_in_turn(session: Session, agreement_id: int) -> tuple[int, list[AgreementMember]]:
     """The current cycle and the members still to have their turn in it, in rotation order
     (removed and exited members are out of the rotation)."""
@@ -469,24 +512,22 @@ def _offer_next(session: Session, actor, calloff: CallOff, *, now: datetime,
         FrameworkAgreement.id == calloff.agreement_id).with_for_update(key_share=True))
     declined = set(session.scalars(select(RotationTurn.member_id).where(
         RotationTurn.calloff_id == calloff.id, RotationTurn.outcome == "declined")))
-    holders = _members_holding(session, calloff.agreement_id, calloff.item_id)
     today = local_today(now)
-    eligible = [m for m in holders if m.status == MemberStatus.ACTIVE and m.id not in declined
-                and can_trade(m.supplier, today)]
-    if not eligible:  # every member able to take it has declined: nobody left to offer
+    if not _eligible_exists(session, calloff, today, declined):
+        # every member able to take it has declined: nobody left to offer
         calloff.offered_member_id = None
         transition(session, actor, calloff.id, "fail", now=now,
                    details={"reason": "all_declined"})
         _publish_result(session, calloff, now, "所有轮候成员均放弃，本次顺序轮候未成交。")
         return
     while True:
-        cycle, waiting = next_in_turn(session, calloff.agreement_id)
-        if not waiting:  # everyone had a turn: a new cycle starts at the first position
+        cycle = current_cycle(session, calloff.agreement_id)
+        member = _first_waiting(session, calloff.agreement_id, cycle)
+        if member is None:  # everyone had a turn: a new cycle starts at the first position
             cycle += 1
-            waiting = rotation(session, calloff.agreement_id)
-        member = waiting[0]
+            member = _first_waiting(session, calloff.agreement_id, cycle)
         holds = member.price_for(calloff.item_id) is not None
-        trades = can_trade(member.supplier, local_today(now))
+        trades = can_trade(member.supplier, today)
         if member.status != MemberStatus.ACTIVE or not trades or not holds \
                 or member.id in declined:
             reason = ("成员暂停" if member.status != MemberStatus.ACTIVE
