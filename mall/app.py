@@ -215,8 +215,9 @@ def _register(app: Flask) -> None:
     from mall import api as mall_api
     from mall import views as mall_views
     from orders import api as orders_api
-    from orders import payment_api, payment_views, payments
+    from orders import calloffs_api, calloffs_views, payment_api, payment_views, payments
     from orders import views as orders_views
+    from suppliers import agreements_api, agreements_views
     from suppliers import api as suppliers_api
     from suppliers import views as suppliers_views
 
@@ -224,14 +225,14 @@ def _register(app: Flask) -> None:
     csrf = app.extensions["mall.csrf"]
     api_blueprints = [mall_api.blp, orders_api.blp, suppliers_api.blp, catalog_api.blp,
                       catalog_api.offers_blp, catalog_api.review_blp]
-    api_blueprints += [orders_api.cart_blp, orders_api.orders_blp]
-    api_blueprints.append(payment_api.blp)
+    api_blueprints += [orders_api.cart_blp, orders_api.orders_blp, payment_api.blp,
+                       agreements_api.blp, calloffs_api.blp]
     for blp in api_blueprints:
         csrf.exempt(blp)  # the API authenticates with bearer tokens, not cookies
         api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
-    for module in (mall_views, orders_views, suppliers_views, catalog_views):
+    for module in (mall_views, orders_views, suppliers_views, catalog_views, payment_views,
+                   agreements_views, calloffs_views):
         app.register_blueprint(module.bp)
-    app.register_blueprint(payment_views.bp)
     # Outbox handlers: payment operations run after the commit that recorded them.
     app.extensions["mall.dispatcher"].on(
         payments.TOPIC, payments.build_executor(app.extensions["mall.config"]).handle)

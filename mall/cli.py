@@ -117,6 +117,19 @@ def jobs():
 
         drain(_factory(), current_app.extensions["mall.dispatcher"])
     click.echo(f"即将过期、提交重新授权的公务卡预授权：{len(reauth)} 笔")
+    from functools import partial
+
+    from orders import calloffs, rules
+    from suppliers.agreements import expire_due
+
+    policy = rules.Policy.from_config(current_app.extensions["mall.config"])
+    with session_scope(_factory()) as session:
+        ended = expire_due(session, local_today())
+        closed = calloffs.close_due_bidding(
+            session, utcnow(), place_order=partial(calloffs.order_for_award, policy=policy))
+        lapsed = calloffs.lapse_due_turns(session, utcnow())
+    click.echo(f"到期的框架协议：{len(ended)} 个；截止后确定成交（或未成交）的二次竞价：{len(closed)} 个；"
+               f"逾期未确认、已顺延的轮候：{len(lapsed)} 个")
 
 
 @main.command("create-user")

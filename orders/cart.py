@@ -149,7 +149,8 @@ class SupplierGroup:
 class CartView:
     cart: Cart | None
     groups: list[SupplierGroup]
-    warnings: list[str]
+    warnings: list[str]  # refusals checkout will give (purchase limit)
+    notices: list[str]  # flags that do not refuse (化整为零)
 
     @property
     def lines(self) -> list[LineView]:
@@ -187,14 +188,26 @@ def show(session: Session, actor, policy: rules.Policy, today: date | None = Non
         group = groups.setdefault(supplier.id, SupplierGroup(supplier))
         group.lines.append(LineView(line, offer, supplier, offer.price * line.quantity,
                                     line.seen_price != offer.price, problems))
-    warnings = []
+    warnings, notices = [], []
     limit = rules.purchase_limit(unit, policy)
     for group in groups.values():
         try:
             rules.check_purchase_limit(group.total, limit, group.supplier.name)
         except DomainError as err:
             warnings.append(err.message)
-    return CartView(cart, sorted(groups.values(), key=lambda g: g.supplier.id), warnings)
+            continue
+        by_category: dict[int, tuple[str, Decimal]] = {}
+        for lv in group.lines:
+            category = lv.offer.product.category
+            name, amount = by_category.get(category.id, (category.name, Decimal("0.00")))
+            by_category[category.id] = (name, amount + lv.amount)
+        note = rules.split_note(session, unit_id=unit.id, supplier_id=group.supplier.id,
+                                amounts_by_category=by_category, limit=limit,
+                                window_days=policy.split_window_days, now=utcnow())
+        if note:
+            notices.append(f"提示（不影响下单，订单将被标记供监管查看）：向“{group.supplier.name}”{note}")
+    return CartView(cart, sorted(groups.values(), key=lambda g: g.supplier.id), warnings,
+                    notices)
 
 
 # --- saved carts -------------------------------------------------------------------------------

@@ -252,8 +252,26 @@ def checkout_cart(session: Session, buyer, *, budget_line_id: int, payment_metho
     return result
 
 
-def _get(line, name: str):
-    return line[name] if isinstance(line, Mapping) else getattr(line, name)
+def _get(line, *names: str, default=None):
+    """The first of `names` the call-off line carries (a mapping or an object)."""
+    for name in names:
+        if isinstance(line, Mapping) and name in line:
+            return line[name]
+        if not isinstance(line, Mapping) and hasattr(line, name):
+            return getattr(line, name)
+    if default is not None:
+        return default
+    raise field_error("lines", f"成交明细缺少 {names[0]}")
+
+
+def _category(session: Session, value) -> Category:
+    if isinstance(value, Category):
+        return value
+    column = Category.id if isinstance(value, int) else Category.code
+    category = session.scalar(select(Category).where(column == value))
+    if category is None:
+        raise field_error("category", f"品目“{value}”不存在")
+    return category
 
 
 def place_calloff_order(session: Session, *, buyer, budget_line, supplier, lines, calloff_id: int,
@@ -262,8 +280,9 @@ def place_calloff_order(session: Session, *, buyer, budget_line, supplier, lines
                         today: date | None = None) -> Order:
     """An order from a framework-agreement call-off award (确定成交), in the ordinary pipeline.
 
-    `lines` are mappings or objects with `title`, `category` (a Category or its code),
-    `unit_price` (Decimal) and `quantity`, optionally `is_green`. No catalogue offer, no
+    `lines` are mappings or objects with `title`, `category` (a Category, its code or id; also
+    accepted as `category_code` / `category_id`), `unit_price` (Decimal) and `quantity`,
+    optionally `is_green`. No catalogue offer, no
     stock; exempt from the purchase limit and the 化整为零 flag. The budget is frozen and
     everything after (confirmation, acceptance, payment, contract) is the same as for mall
     orders. The same key returns the same order.
@@ -288,18 +307,12 @@ def place_calloff_order(session: Session, *, buyer, budget_line, supplier, lines
         raise field_error("lines", "成交明细不能为空")
     snapshots = []
     for line in lines:
-        category = _get(line, "category")
-        if not isinstance(category, Category):
-            code = category
-            category = session.scalar(select(Category).where(Category.code == code))
-            if category is None:
-                raise field_error("category", f"品目“{code}”不存在")
+        category = _category(session, _get(line, "category", "category_code", "category_id"))
         quantity = int(_get(line, "quantity"))
         unit_price = to_money(_get(line, "unit_price"))
         if quantity < 1 or unit_price <= 0:
             raise field_error("lines", "成交数量和单价必须大于 0")
-        green = bool(line.get("is_green", False) if isinstance(line, Mapping)
-                     else getattr(line, "is_green", False))
+        green = bool(_get(line, "is_green", default=False))
         snapshots.append({
             "offer_id": None, "category_id": category.id, "category_code": category.code,
             "category_name": category.name, "title": str(_get(line, "title"))[:200],

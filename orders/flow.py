@@ -140,7 +140,9 @@ def get_order(session: Session, actor, order_id: int, *, lock: bool = False) -> 
     """The order, or 404 when it does not exist or the actor may not see it (no leak)."""
     query = select(Order).where(Order.id == order_id)
     if lock:
-        query = query.with_for_update()
+        # Re-read the locked row even if this session loaded the order before: another
+        # transaction may have moved it while we waited for the lock.
+        query = query.with_for_update().execution_options(populate_existing=True)
     order = session.scalar(query)
     if order is None or not can_see(actor, order):
         raise NotFound("订单不存在", code="order_not_found")

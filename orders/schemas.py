@@ -116,6 +116,7 @@ class CartOut(Schema):
     groups = fields.List(fields.Nested(CartGroupOut))
     total = fields.Decimal(as_string=True)
     warnings = fields.List(fields.String())
+    notices = fields.List(fields.String(), metadata={"description": "化整为零 flags"})
     ready = fields.Boolean(metadata={"description": "every line passes the checkout rules"})
 
 

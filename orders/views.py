@@ -167,13 +167,24 @@ def cart_delete_saved(cart_id: int):
     return _cart_action(lambda: cart.delete_saved(db(), current_user, cart_id), "已删除常用清单")
 
 
+def _checkout_defaults(session) -> dict:
+    """A fresh idempotency key; delivery details from the buyer's last order, if any."""
+    form = {"idempotency_key": uuid.uuid4().hex, "payment_method": PaymentMethod.CARD.value}
+    last = session.scalar(select(Order).where(Order.buyer_id == current_user.id,
+                                              Order.delivery_address != "")
+                          .order_by(Order.id.desc()).limit(1))
+    if last is not None:
+        form |= {"delivery_address": last.delivery_address, "contact_name": last.contact_name,
+                 "contact_phone": last.contact_phone}
+    return form
+
+
 @bp.route("/checkout", methods=["GET", "POST"])
 @page_roles(Role.BUYER)
 def checkout_page():
     session = db()
     error, status = None, 200
-    form = dict(request.form) if request.method == "POST" else {
-        "idempotency_key": uuid.uuid4().hex, "payment_method": PaymentMethod.CARD.value}
+    form = dict(request.form) if request.method == "POST" else _checkout_defaults(session)
     if request.method == "POST":
         try:
             data = load(CheckoutIn(), _fields("budget_line_id", "payment_method",

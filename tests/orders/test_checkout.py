@@ -246,6 +246,9 @@ def test_splitting_over_the_limit_is_flagged_not_refused(db):
     first = place(db, buyer, budget_line, key="split-first").orders[0]
     assert not first.split_flag
     cart.add(db, buyer, offer.id, 3)
+    preview = cart.show(db, buyer, POLICY)
+    assert not preview.warnings and preview.ready
+    assert len(preview.notices) == 1 and "化整为零" in preview.notices[0]
     result = place(db, buyer, budget_line, key="split-second")
     second = result.orders[0]
     assert second.split_flag
@@ -300,3 +303,28 @@ def test_calloff_with_suspended_supplier_is_refused(db):
                     "quantity": 1}], calloff_id=1, idempotency_key="calloff-1",
             payment_method="card")
     assert info.value.code == "supplier_cannot_trade"
+
+
+def test_calloff_lines_may_be_objects_with_category_code(db):
+    from dataclasses import dataclass
+
+    @dataclass
+    class Line:
+        title: str
+        category_code: str
+        unit_price: Decimal
+        quantity: int
+
+    buyer, budget_line = factories.buyer_with_budget(db)
+    supplier = factories.supplier(db)
+    order = checkout.place_calloff_order(
+        db, buyer=buyer, budget_line=budget_line, supplier=supplier,
+        lines=[Line("A4 复印纸（协议供货）", "A05040101", Decimal("23.50"), 40)], calloff_id=7,
+        idempotency_key="calloff-7", payment_method="card")
+    assert (order.lines[0].category_code, order.total) == ("A05040101", Decimal("940.00"))
+    with pytest.raises(DomainError) as info:
+        checkout.place_calloff_order(
+            db, buyer=buyer, budget_line=budget_line, supplier=supplier,
+            lines=[{"title": "x", "category": "Z999", "unit_price": "1.00", "quantity": 1}],
+            calloff_id=8, idempotency_key="calloff-8", payment_method="card")
+    assert "category" in info.value.errors

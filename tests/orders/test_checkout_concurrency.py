@@ -129,3 +129,27 @@ def test_concurrent_double_submit_with_one_key_places_one_order(committed):
                         .where(Order.buyer_id == buyer.id)) == 1
         assert s.get(Offer, offer_id).stock == 48
         assert s.get(BudgetLine, line_id).frozen == Decimal("50.00")
+
+
+def test_concurrent_cancellations_release_stock_and_budget_once(committed):
+    from orders import flow
+
+    line_id, offer_id, price, (buyer,) = setup(committed, buyers=1, amount="10000.00",
+                                               stock=50, price="25.00")
+    with session_scope(committed) as s:
+        order_id = checkout.place_orders(
+            s, buyer, [checkout.Item(offer_id, 4, price)], budget_line_id=line_id,
+            payment_method="card", idempotency_key=f"cancel-{uuid.uuid4().hex}",
+            delivery=DELIVERY, policy=Policy()).orders[0].id
+
+    def cancel(_i: int):
+        with session_scope(committed) as s:
+            flow.get_order(s, buyer, order_id)  # the page loads the order first
+            return flow.cancel(s, buyer, order_id, reason="重复点击取消").status
+
+    results, errors = run_threads(10, cancel)
+    assert not errors, errors
+    assert sorted(results) == ["cancelled"] + ["order_transition_refused"] * 9
+    with session_scope(committed) as s:
+        assert s.get(Offer, offer_id).stock == 50
+        assert s.get(BudgetLine, line_id).frozen == Decimal("0.00")

@@ -254,3 +254,20 @@ def test_overdue_lists_are_scoped(db):
     assert order not in ids(factories.user(db, "supplier"))
     assert other not in ids(regulator)  # delivered, not accepted: no term running yet
     assert flow.days_overdue(order, today) == 6
+
+
+def test_a_transition_rereads_the_locked_row(db):
+    """A page loads the order, another request cancels it meanwhile; the lock re-reads the
+    row, so the second cancellation is refused and stock is not given back twice."""
+    from sqlalchemy import update
+
+    from orders.models import Order
+
+    order, buyer, _ = factories.order(db, quantity=4)
+    flow.get_order(db, buyer, order.id)  # loaded, as the page does before acting
+    db.execute(update(Order).where(Order.id == order.id).values(status="cancelled")
+               .execution_options(synchronize_session=False))  # someone else's change
+    with pytest.raises(DomainError) as info:
+        flow.cancel(db, buyer, order.id, reason="再取消一次")
+    assert info.value.code == "order_transition_refused"
+    assert stock_of(db, order) == 96

@@ -228,3 +228,19 @@ def test_cart_add_form_with_bad_input_adds_nothing(client, db):
     assert "不存在或已不在售" in res.get_data(as_text=True)
     assert db.scalar(select(func.count()).select_from(Cart).where(
         Cart.user_id == buyer.id)) == 0
+
+
+def test_checkout_page_prefills_delivery_from_the_last_order_and_needs_a_budget_line(client, db):
+    order, buyer, _ = factories.order(db)
+    cart.add(db, buyer, order.lines[0].offer_id, 1)
+    _login(client, buyer)
+    html = client.get("/checkout").get_data(as_text=True)
+    assert 'value="杭州市西湖区文三路 1 号"' in html
+    assert "请选择本次采购使用的预算指标" in html
+    before = _orders(db)
+    res = client.post("/checkout", data={
+        "csrf_token": csrf_token(client, "/checkout"), "idempotency_key": "page-key-0003",
+        "payment_method": "card", "delivery_address": "杭州市西湖区文三路 1 号",
+        "contact_name": "王老师", "contact_phone": "13800000001"})
+    assert res.status_code == 400 and "此项为必填项" in res.get_data(as_text=True)
+    assert _orders(db) == before
