@@ -1,4 +1,5 @@
-"""The `mall` command: db upgrade/check, seed-demo, serve, jobs, create-user, worker."""
+"""The `mall` command: db upgrade/check, seed-demo, serve, jobs, create-user, worker,
+reindex, check-index."""
 
 from __future__ import annotations
 
@@ -140,3 +141,44 @@ def worker(once: bool, batch: int, interval: float):
             return
         if result.processed + result.failed < batch:
             time.sleep(interval)
+
+
+@main.command("reindex")
+@with_appcontext
+def reindex():
+    """Rebuild the search index from the database (no downtime: build, then switch)."""
+    import time
+
+    from search import sync
+
+    backend = current_app.extensions["search.backend"]()
+    started = time.perf_counter()
+    count = sync.reindex(_factory(), backend)
+    seconds = time.perf_counter() - started
+    click.echo(f"已重建检索索引（{backend.name}）：{count} 个在售报价，用时 {seconds:.1f} 秒"
+               f"（{count / seconds if seconds else 0:.0f} 个/秒）")
+
+
+@main.command("check-index")
+@click.option("--repair", is_flag=True, help="Index the missing and stale documents, drop extra.")
+@with_appcontext
+def check_index(repair: bool):
+    """Compare the search index with the database; exit 1 when they drift apart."""
+    from search import sync
+
+    backend = current_app.extensions["search.backend"]()
+    with session_scope(_factory()) as session:
+        drift = sync.check(session, backend)
+        click.echo(f"检索后端：{backend.name}；应有文档 {drift.expected}，已索引 {drift.indexed}，"
+                   f"待投递事件 {drift.outbox_pending}")
+        for label, ids in (("缺失", drift.missing), ("过期", drift.stale), ("多余", drift.extra)):
+            shown = "、".join(map(str, ids[:20])) + ("……" if len(ids) > 20 else "")
+            click.echo(f"  {label} {len(ids)} 个" + (f"：{shown}" if ids else ""))
+        if drift.clean:
+            click.echo("索引与数据库一致")
+            return
+        if repair:
+            sync.repair(session, backend, drift)
+            click.echo("已修复")
+            return
+    raise SystemExit(1)

@@ -38,6 +38,11 @@ class Config:
     review_median_ratio: Decimal = Decimal("0.20")
     # Transactional outbox: drain right after each request's commit (off when `mall worker` runs).
     outbox_inline: bool = True
+    # Search: synonyms file (one comma-separated group a line; default search/data/synonyms.txt),
+    # the number of priority slots for green / 832 offers, the Elasticsearch alias.
+    search_synonyms_file: str = ""
+    search_priority_slots: int = 3
+    elasticsearch_index: str = "offers"
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -58,6 +63,9 @@ class Config:
             purchase_limit_default=Decimal(env.get("PURCHASE_LIMIT_DEFAULT", "1000000.00")),
             review_median_ratio=Decimal(env.get("REVIEW_MEDIAN_RATIO", "0.20")),
             outbox_inline=_bool(env.get("OUTBOX_INLINE"), True),
+            search_synonyms_file=env.get("SEARCH_SYNONYMS_FILE", ""),
+            search_priority_slots=int(env.get("SEARCH_PRIORITY_SLOTS", "3")),
+            elasticsearch_index=env.get("ELASTICSEARCH_INDEX", "offers"),
         )
         for key, value in overrides.items():
             setattr(cfg, key, value)
