@@ -70,6 +70,10 @@ def seed_demo(if_empty: bool):
             click.echo("数据库已有数据，跳过演示数据")
             return
         accounts = seed(session)
+    from search import sync
+
+    count = sync.reindex(_factory(), current_app.extensions["search.backend"]())
+    click.echo(f"检索索引已建立：{count} 个在售报价")
     click.echo(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
     for username, role, note in accounts:
         click.echo(f"  {username:<14} {role:<10} {note}")
@@ -85,8 +89,33 @@ def serve(host: str, port: int, threads: int):
 
     from mall.app import create_app
 
+    app = create_app()
+    with app.app_context():
+        prepare_search(app)
     click.echo(f"政采商城运行于 http://{host}:{port}/")
-    waitress_serve(create_app(), host=host, port=port, threads=threads)
+    waitress_serve(app, host=host, port=port, threads=threads)
+
+
+def prepare_search(app) -> None:
+    """Before serving: build the search index when it is empty but offers are on sale (a
+    fresh machine or a new index file), then deliver what waits in the outbox."""
+    from catalog.models import Offer
+    from mall.outbox import drain
+    from search import sync
+    from search.backend import SearchUnavailable
+
+    factory = app.extensions["mall.session_factory"]
+    try:
+        backend = app.extensions["search.backend"]()
+        with factory() as session:
+            on_sale = session.scalar(select(func.count()).select_from(Offer)
+                                     .where(Offer.status == "active"))
+        if on_sale and not backend.count():
+            click.echo(f"正在建立检索索引（{on_sale} 个在售报价）……")
+            sync.reindex(factory, backend)
+        drain(factory, app.extensions["mall.dispatcher"], limit=10_000)
+    except SearchUnavailable as exc:
+        click.echo(f"检索服务暂不可用，变更会在其恢复后补投：{exc}")
 
 
 @main.command("jobs")

@@ -32,12 +32,21 @@ STOPWORDS = frozenset({"的", "和", "与", "及", "或"})
 MAX_QUERY_WORDS = 12
 
 
-def _tokens(text: str, *, search_mode: bool) -> list[str]:
-    """jieba words, lower-cased and split into runs of letters/digits or of Chinese."""
-    out: list[str] = []
+@lru_cache(maxsize=200_000)
+def _chinese_words(run: str, search_mode: bool) -> tuple[str, ...]:
+    """jieba words of one run of Chinese characters (runs repeat a lot: cache them)."""
     cut = jieba.cut_for_search if search_mode else jieba.cut
-    for word in cut(text.lower()):
-        out.extend(TOKEN_RE.findall(word))
+    return tuple(w for w in cut(run) if w.strip())
+
+
+def _tokens(text: str, *, search_mode: bool) -> list[str]:
+    """Lower-cased runs of letters/digits, and jieba words of each run of Chinese."""
+    out: list[str] = []
+    for run in TOKEN_RE.findall(text.lower()):
+        if CJK_RE.match(run):
+            out.extend(_chinese_words(run, search_mode))
+        else:
+            out.append(run)
     return out
 
 
@@ -98,7 +107,7 @@ class Synonyms:
             for word in group:
                 self._of.setdefault(word, []).extend(w for w in group if w != word)
                 jieba.add_word(word)  # keep configured words whole when segmenting
-        for cached in (index_tokens, pinyin_tokens, char_tokens):
+        for cached in (_chinese_words, index_tokens, pinyin_tokens, char_tokens):
             cached.cache_clear()
 
     @classmethod
@@ -118,14 +127,36 @@ class Synonyms:
 
 @dataclass(frozen=True)
 class Alt:
-    """One way a clause can match: all `tokens` in `field` (text = title or body)."""
+    """One way a clause can match: all `tokens` in `field` (text = title or body), and
+    all `chars` among the title's characters."""
 
     field: str  # text | chars | pinyin
     tokens: tuple[str, ...]
     prefix: bool = False
+    chars: tuple[str, ...] = ()  # single characters that must also be in `chars`
 
 
 Clause = tuple[Alt, ...]
+
+
+def _pieces(word: str) -> list[Alt]:
+    """A long word the index may have segmented differently (台式机 in 台式计算机): its
+    search-mode parts, and the characters no part covers, must all be present."""
+    parts = {p for p in _tokens(word, search_mode=True) if p != word and len(p) >= 2}
+    if not parts:
+        return []
+    words, chars, i = [], [], 0
+    while i < len(word):
+        best = max((p for p in parts if word.startswith(p, i)), key=len, default=None)
+        if best:
+            words.append(best)
+            i += len(best)
+        else:
+            chars.append(word[i])
+            i += 1
+    if not words:
+        return []
+    return [Alt("text", tuple(words), chars=tuple(chars))]
 
 
 def parse(text: str, synonyms: Synonyms) -> list[Clause]:
@@ -141,10 +172,7 @@ def parse(text: str, synonyms: Synonyms) -> list[Clause]:
             if len(word) == 1:
                 alts.append(Alt("chars", (word,)))
             elif len(word) >= 3:
-                parts = tuple(p for p in _tokens(word, search_mode=True)
-                              if p != word and len(p) >= 2)
-                if parts:
-                    alts.append(Alt("text", parts))
+                alts.extend(_pieces(word))
         elif PINYIN_RE.fullmatch(word):
             alts.append(Alt("pinyin", (word,), prefix=True))
         for other in synonyms.of(word):
@@ -169,6 +197,7 @@ def highlight(title: str, clauses: list[Clause]) -> Markup:
                 prefixes.extend(alt.tokens)
             else:
                 terms.update(alt.tokens)
+                terms.update(alt.chars)
     if prefixes:  # mark the Chinese words whose pinyin or initials start with the query
         for word in _tokens(title, search_mode=False):
             if CJK_RE.match(word):
@@ -186,7 +215,7 @@ def highlight(title: str, clauses: list[Clause]) -> Markup:
         out.append(Markup("<mark>") + escape(m.group(0)) + Markup("</mark>"))
         last = m.end()
     out.append(escape(title[last:]))
-    return Markup("").join(out)
+    return Markup(str(Markup("").join(out)).replace("</mark><mark>", ""))
 
 
 def parse_prefix(text: str, synonyms: Synonyms) -> list[Clause]:

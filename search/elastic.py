@@ -128,7 +128,7 @@ def _alt_query(alt) -> dict:
             return {"prefix": {alt.field: token}}
         return {"match": {alt.field: token}}
 
-    queries = [one(t) for t in alt.tokens]
+    queries = [one(t) for t in alt.tokens] + [{"match": {"chars": c}} for c in alt.chars]
     return queries[0] if len(queries) == 1 else {"bool": {"must": queries}}
 
 

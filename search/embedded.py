@@ -60,7 +60,10 @@ CREATE TABLE IF NOT EXISTS docs (
     created TEXT NOT NULL,
     province TEXT NOT NULL,
     county TEXT NOT NULL,
-    regions TEXT NOT NULL,
+    regions TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS payload (
+    offer_id INTEGER PRIMARY KEY,
     digest TEXT NOT NULL,
     data TEXT NOT NULL
 );
@@ -72,17 +75,21 @@ CREATE INDEX IF NOT EXISTS docs_category ON docs (category_code);
 CREATE INDEX IF NOT EXISTS docs_832 ON docs (is_832, province, county);
 CREATE INDEX IF NOT EXISTS docs_green ON docs (green);
 CREATE INDEX IF NOT EXISTS docs_brand ON docs (brand);
-CREATE INDEX IF NOT EXISTS docs_product ON docs (product_id);
 """
 HITS = """
 CREATE TEMP TABLE IF NOT EXISTS hits (
-    offer_id INTEGER PRIMARY KEY, product_id INTEGER, score REAL, price INTEGER,
+    offer_id INTEGER PRIMARY KEY, product_id INTEGER, score INTEGER, price INTEGER,
     sales INTEGER, created TEXT, category_code TEXT, brand TEXT, size TEXT, is_832 INTEGER,
     green INTEGER, energy INTEGER, env INTEGER, in_stock INTEGER, deliver INTEGER,
     province TEXT, county TEXT)
 """
-# bm25 weights of the fts columns: title, body, pinyin, chars.
-RANK = "bm25(fts, 10.0, 3.0, 4.0, 1.0)"
+# Work limit: a query materialises at most this many matching offers (title matches first,
+# newest first), like Elasticsearch's default track_total_hits; facets and groups are
+# computed over them and the result says when the limit was reached.
+MAX_HITS = 5_000
+# Relevance (综合排序): offers matching every word in the title rank before offers matching
+# elsewhere (brand, model, specs, category path, supplier); then the best-selling first.
+TIER = 1_000_000_000
 GROUP_ORDER = {  # sort → (aggregate over the product's offers, direction)
     "relevance": ("MIN(score)", "ASC"),
     "price_asc": ("MIN(price)", "ASC"),
@@ -93,13 +100,21 @@ GROUP_ORDER = {  # sort → (aggregate over the product's offers, direction)
 BATCH = 5000
 
 
-def _fts_expression(clauses: list[Clause]) -> str:
+def _ranked(counts: dict[str, int], limit: int | None = None) -> dict[str, int]:
+    """Most frequent first, then by key; at most `limit` entries."""
+    items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return dict(items[:limit] if limit else items)
+
+
+def _fts_expression(clauses: list[Clause], *, title_only: bool = False) -> str:
+    text_column = "title" if title_only else "{title body}"
     parts = []
     for clause in clauses:
         alts = []
         for alt in clause:
-            column = "{title body}" if alt.field == "text" else alt.field
+            column = text_column if alt.field == "text" else alt.field
             terms = [f'{column} : "{t}"' + (" *" if alt.prefix else "") for t in alt.tokens]
+            terms += [f'chars : "{c}"' for c in alt.chars]
             alts.append(terms[0] if len(terms) == 1 else "(" + " AND ".join(terms) + ")")
         parts.append("(" + " OR ".join(alts) + ")")
     return " AND ".join(parts)
@@ -111,8 +126,11 @@ def _row(doc: dict) -> tuple:
             price_cents(doc["price"]), doc["supplier_size"], int(doc["is_832"]), energy, env,
             max(energy, env), int(doc["mandatory_green"]), doc["stock"], doc["sales_count"],
             doc["created_at"], doc["province_code"], doc["region_code"],
-            "," + ",".join(doc["delivery_regions"]) + ",", doc["digest"],
-            json.dumps(doc, ensure_ascii=False, separators=(",", ":")))
+            "," + ",".join(doc["delivery_regions"]) + ",")
+
+
+def _payload_row(doc: dict) -> tuple:
+    return (doc["id"], doc["digest"], json.dumps(doc, ensure_ascii=False, separators=(",", ":")))
 
 
 def _fts_row(doc: dict) -> tuple:
@@ -121,7 +139,8 @@ def _fts_row(doc: dict) -> tuple:
             tokens["chars"])
 
 
-INSERT_DOC = "INSERT OR REPLACE INTO docs VALUES (" + ",".join("?" * 19) + ")"
+INSERT_DOC = "INSERT OR REPLACE INTO docs VALUES (" + ",".join("?" * 17) + ")"
+INSERT_PAYLOAD = "INSERT OR REPLACE INTO payload VALUES (?, ?, ?)"
 INSERT_FTS = "INSERT INTO fts (rowid, title, body, pinyin, chars) VALUES (?, ?, ?, ?, ?)"
 
 
@@ -160,7 +179,8 @@ class EmbeddedBackend:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA temp_store=MEMORY")
-        conn.execute("PRAGMA cache_size=-65536")
+        conn.execute("PRAGMA cache_size=-32768")
+        conn.execute("PRAGMA mmap_size=4294967296")  # read through the OS page cache
         conn.executescript(SCHEMA)
         conn.execute(HITS)
         return conn
@@ -192,6 +212,7 @@ class EmbeddedBackend:
         if replace:
             conn.executemany("DELETE FROM fts WHERE rowid = ?", [(d["id"],) for d in docs])
         conn.executemany(INSERT_DOC, [_row(d) for d in docs])
+        conn.executemany(INSERT_PAYLOAD, [_payload_row(d) for d in docs])
         conn.executemany(INSERT_FTS, [_fts_row(d) for d in docs])
 
     def index(self, docs: list[dict]) -> None:
@@ -215,6 +236,7 @@ class EmbeddedBackend:
             rows = [(i,) for i in offer_ids]
             conn.executemany("DELETE FROM fts WHERE rowid = ?", rows)
             conn.executemany("DELETE FROM docs WHERE offer_id = ?", rows)
+            conn.executemany("DELETE FROM payload WHERE offer_id = ?", rows)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -261,7 +283,7 @@ class EmbeddedBackend:
         return self._conn().execute("SELECT count(*) FROM docs").fetchone()[0]
 
     def digests(self) -> dict[int, str]:
-        return dict(self._conn().execute("SELECT offer_id, digest FROM docs"))
+        return dict(self._conn().execute("SELECT offer_id, digest FROM payload"))
 
     def _filters(self, q: SearchQuery) -> tuple[list[str], dict]:
         where: list[str] = []
@@ -317,27 +339,35 @@ class EmbeddedBackend:
     def _region_params(region: str) -> dict:
         return {"r2": f",{region[:2]},", "r4": f",{region[:4]},", "r6": f",{region},"}
 
-    def _collect(self, conn: sqlite3.Connection, q: SearchQuery, clauses: list[Clause]) -> None:
+    def _collect(self, conn: sqlite3.Connection, q: SearchQuery, clauses: list[Clause]
+                 ) -> bool:
+        """Fill temp.hits with at most MAX_HITS matching offers; True when more matched."""
         where, params = self._filters(q)
-        deliver = "0"
+        deliver = self._deliver_sql() if q.region else "0"
         if q.region:
-            deliver = self._deliver_sql()
             params.update(self._region_params(q.region))
-        columns = (f"d.offer_id, d.product_id, {{score}}, d.price, d.sales, d.created, "
-                   f"d.category_code, d.brand, d.size, d.is_832, d.green >= :today, "
-                   f"d.energy >= :today, d.env >= :today, d.stock > 0, {deliver}, "
-                   f"d.province, d.county")
+        columns = (f"d.offer_id, d.product_id, {{tier}} * {TIER} - d.sales, d.price, d.sales, "
+                   f"d.created, d.category_code, d.brand, d.size, d.is_832, d.green >= :today, "
+                   f"d.energy >= :today, d.env >= :today, d.stock > 0, {deliver}, d.province, "
+                   f"d.county")
+        filters = "".join(f" AND {w}" for w in where)
         conn.execute("DELETE FROM temp.hits")
-        if clauses:
-            params["match"] = _fts_expression(clauses)
-            sql = (f"INSERT INTO temp.hits SELECT {columns.format(score=RANK)} FROM fts "
-                   f"JOIN docs d ON d.offer_id = fts.rowid WHERE fts MATCH :match")
-            sql += "".join(f" AND {w}" for w in where)
-        else:
-            sql = f"INSERT INTO temp.hits SELECT {columns.format(score='0.0')} FROM docs d"
-            if where:
-                sql += " WHERE " + " AND ".join(where)
-        conn.execute(sql, params)
+        if not clauses:
+            sql = (f"INSERT INTO temp.hits SELECT {columns.format(tier=0)} FROM docs d "
+                   f"WHERE 1{filters} ORDER BY d.offer_id DESC LIMIT :limit")
+            return conn.execute(sql, {**params, "limit": MAX_HITS + 1}).rowcount > MAX_HITS
+        taken = 0
+        for tier, expr in enumerate((_fts_expression(clauses, title_only=True),
+                                     _fts_expression(clauses))):
+            sql = (f"INSERT INTO temp.hits SELECT {columns.format(tier=tier)} FROM fts "
+                   f"JOIN docs d ON d.offer_id = fts.rowid WHERE fts MATCH :match{filters}"
+                   + (" AND d.offer_id NOT IN (SELECT offer_id FROM temp.hits)" if tier else "")
+                   + " ORDER BY fts.rowid DESC LIMIT :limit")
+            taken += conn.execute(sql, {**params, "match": expr,
+                                        "limit": MAX_HITS + 1 - taken}).rowcount
+            if taken > MAX_HITS:
+                break
+        return taken > MAX_HITS
 
     def _facets(self, conn: sqlite3.Connection, q: SearchQuery) -> tuple[Facets, int]:
         buckets = [f"sum(price >= {lo * 100}" + (f" AND price < {hi * 100})" if hi else ")")
@@ -356,14 +386,23 @@ class EmbeddedBackend:
             sizes={s: row[7 + nb + i] for i, s in enumerate(SIZES) if row[7 + nb + i]},
         )
         facets.prices = {k: v for k, v in facets.prices.items() if v}
-        facets.categories = dict(conn.execute(
-            "SELECT category_code, count(*) FROM temp.hits GROUP BY 1 ORDER BY 2 DESC, 1"))
-        facets.brands = dict(conn.execute(
-            "SELECT brand, count(*) FROM temp.hits GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 30"))
-        facets.provinces = dict(conn.execute(
-            "SELECT province, count(*) FROM temp.hits WHERE is_832 GROUP BY 1 ORDER BY 2 DESC, 1"))
-        facets.counties = dict(conn.execute(
-            "SELECT county, count(*) FROM temp.hits WHERE is_832 GROUP BY 1 ORDER BY 2 DESC, 1"))
+        # One GROUP BY for two facets (few category × brand pairs), summed here.
+        categories: dict[str, int] = {}
+        brands: dict[str, int] = {}
+        for code, brand, n in conn.execute(
+                "SELECT category_code, brand, count(*) FROM temp.hits GROUP BY 1, 2"):
+            categories[code] = categories.get(code, 0) + n
+            brands[brand] = brands.get(brand, 0) + n
+        facets.categories = _ranked(categories)
+        facets.brands = _ranked(brands, 30)
+        if facets.is_832:
+            provinces: dict[str, int] = {}
+            counties: dict[str, int] = {}
+            for province, county, n in conn.execute(
+                    "SELECT province, county, count(*) FROM temp.hits WHERE is_832 GROUP BY 1, 2"):
+                provinces[province] = provinces.get(province, 0) + n
+                counties[county] = n
+            facets.provinces, facets.counties = _ranked(provinces), _ranked(counties)
         return facets, total
 
     def search(self, q: SearchQuery) -> SearchResult:
@@ -371,13 +410,15 @@ class EmbeddedBackend:
         conn = self._conn()
         conn.execute("BEGIN")
         try:
-            self._collect(conn, q, clauses)
+            capped = self._collect(conn, q, clauses)
+            if capped:  # keep exactly MAX_HITS: drop the one beyond the limit
+                conn.execute("DELETE FROM temp.hits WHERE offer_id = (SELECT offer_id FROM "
+                             "temp.hits ORDER BY score DESC, offer_id LIMIT 1)")
             facets, total_offers = self._facets(conn, q)
-            sort = q.sort if (clauses or q.sort != "relevance") else "sales"
-            agg, direction = GROUP_ORDER[sort]
+            agg, direction = GROUP_ORDER[q.sort]
             slots: list[tuple[int, int]] = []
             if q.priority_slots:
-                slot_agg, slot_dir = GROUP_ORDER["relevance" if clauses else "sales"]
+                slot_agg, slot_dir = GROUP_ORDER["relevance"]
                 slots = [(r[0], r[1]) for r in conn.execute(
                     f"SELECT offer_id, product_id, {slot_agg} AS k FROM temp.hits "
                     f"WHERE green OR is_832 GROUP BY product_id ORDER BY k {slot_dir}, "
@@ -386,12 +427,16 @@ class EmbeddedBackend:
             exclude = ""
             if slot_products:
                 exclude = f"WHERE product_id NOT IN ({','.join(str(p) for p in slot_products)})"
-            total_products = conn.execute(
-                f"SELECT count(DISTINCT product_id) FROM temp.hits {exclude}").fetchone()[0]
             page = conn.execute(
-                f"SELECT offer_id, product_id, {agg} AS k, count(*) FROM temp.hits {exclude} "
+                f"SELECT offer_id, product_id, {agg} AS k, count(*), count(*) OVER () "
+                f"FROM temp.hits {exclude} "
                 f"GROUP BY product_id ORDER BY k {direction}, product_id "
                 f"LIMIT ? OFFSET ?", (q.per_page, (q.page - 1) * q.per_page)).fetchall()
+            if page:
+                total_products = page[0][4]
+            else:
+                total_products = conn.execute(
+                    f"SELECT count(DISTINCT product_id) FROM temp.hits {exclude}").fetchone()[0]
             lowest = {}
             if page:
                 ids = ",".join(str(r[1]) for r in page)
@@ -402,7 +447,7 @@ class EmbeddedBackend:
             docs = {}
             if wanted:
                 docs = {oid: json.loads(data) for oid, data in conn.execute(
-                    f"SELECT offer_id, data FROM docs WHERE offer_id IN "
+                    f"SELECT offer_id, data FROM payload WHERE offer_id IN "
                     f"({','.join(str(i) for i in wanted)})")}
             conn.execute("COMMIT")
         except BaseException:
@@ -411,18 +456,19 @@ class EmbeddedBackend:
         groups = [Group(product_id=pid, offer_count=n,
                         min_price=(Decimal(lowest[pid]) / 100).quantize(Decimal("0.01")),
                         hit=analysis.make_hit(docs[oid], clauses, q.today))
-                  for oid, pid, _k, n in page if oid in docs]
-        slot_hits = [analysis.make_hit(docs[oid], clauses, q.today, slot=True) for oid, _ in slots if oid in docs]
+                  for oid, pid, _k, n, _total in page if oid in docs]
+        slot_hits = [analysis.make_hit(docs[oid], clauses, q.today, slot=True)
+                     for oid, _ in slots if oid in docs]
         return SearchResult(groups=groups, slots=slot_hits, total_products=total_products,
                             total_offers=total_offers, facets=facets, page=q.page,
-                            per_page=q.per_page)
+                            per_page=q.per_page, capped=capped)
 
     def suggest(self, text: str, limit: int = 8) -> list[str]:
         clauses = analysis.parse_prefix(text, self.synonyms)
         if not clauses:
             return []
         rows = self._conn().execute(
-            f"SELECT d.data FROM fts JOIN docs d ON d.offer_id = fts.rowid WHERE fts MATCH ? "
-            f"ORDER BY {RANK} LIMIT 200", (_fts_expression(clauses),)).fetchall()
+            "SELECT p.data FROM fts JOIN payload p ON p.offer_id = fts.rowid WHERE fts MATCH ? "
+            "ORDER BY fts.rowid DESC LIMIT 200", (_fts_expression(clauses),)).fetchall()
         return analysis.suggestions([json.loads(r[0]) for r in rows], limit)
 

@@ -108,6 +108,9 @@ class SearchResult:
     facets: Facets
     page: int = 1
     per_page: int = 20
+    # True when more offers matched than the backend examines per query (embedded:
+    # MAX_HITS); totals and facet counts then cover that many, shown as "10000+".
+    capped: bool = False
 
 
 def is_green_on(doc: dict, today: date) -> bool:

@@ -104,6 +104,7 @@ class SearchOut(Schema):
     per_page = fields.Integer()
     total = fields.Integer(metadata={"description": "product groups (without the slots)"})
     total_offers = fields.Integer()
+    capped = fields.Boolean(metadata={"description": "more matched than counted (refine)"})
     slots = fields.List(fields.Nested(OfferHitOut))
     items = fields.List(fields.Nested(GroupOut))
     facets = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(FacetValueOut)))

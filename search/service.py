@@ -4,6 +4,7 @@ does `bench/search.py`, so what is measured is what users get."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date
 
@@ -42,7 +43,22 @@ def viewer_for(session: Session, user) -> Viewer:
 
 
 class CategoryIndex:
-    """The 品目 tree as codes: descendants for filters, names for facets."""
+    """The 品目 tree as codes: descendants for filters, names for facets (use `cached`)."""
+
+    _cache: tuple[float, object, CategoryIndex] | None = None
+    TTL_SECONDS = 60.0
+
+    @classmethod
+    def cached(cls, session: Session) -> CategoryIndex:
+        """The tree changes only when the catalogue is (re)loaded: keep it a minute."""
+        now = time.monotonic()
+        bind = session.get_bind()
+        hit = cls._cache
+        if hit is not None and hit[1] is bind.engine and now - hit[0] < cls.TTL_SECONDS:
+            return hit[2]
+        index = cls(session)
+        cls._cache = (now, bind.engine, index)
+        return index
 
     def __init__(self, session: Session):
         infos = category_infos(session)
@@ -71,7 +87,7 @@ def build_query(session: Session, args: dict, viewer: Viewer, *, slots: int,
         region = viewer.region_code
     codes = None
     if args.get("category"):
-        codes = (categories or CategoryIndex(session)).expand(args["category"])
+        codes = (categories or CategoryIndex.cached(session)).expand(args["category"])
     general = store is None and args.get("slots", True)
     return SearchQuery(
         text=(args.get("q") or "").strip(), category_codes=codes,
@@ -139,7 +155,7 @@ def present(result: SearchResult, categories: CategoryIndex, today: date,
         facets["deliverable"] = [{"value": "true", "label": "可配送", "count": f.deliverable}]
     return {
         "page": result.page, "per_page": result.per_page, "total": result.total_products,
-        "total_offers": result.total_offers,
+        "total_offers": result.total_offers, "capped": result.capped,
         "slots": [hit_dict(h, today, url_for_offer) for h in result.slots],
         "items": [{"product_id": g.product_id, "offer_count": g.offer_count,
                    "min_price": str(g.min_price),

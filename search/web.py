@@ -21,7 +21,7 @@ class SearchDown(DomainError):
 def run(session, args: dict, user, *, store: str | None = None) -> tuple[dict, object]:
     """Search as `user` with validated `args`; returns (presented result, query)."""
     config = current_app.extensions["mall.config"]
-    categories = CategoryIndex(session)
+    categories = CategoryIndex.cached(session)
     query = build_query(session, args, viewer_for(session, user),
                         slots=config.search_priority_slots, categories=categories, store=store)
     try:

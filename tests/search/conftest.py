@@ -72,3 +72,24 @@ def doc(title: str, *, brand: str = "得力", category: tuple[str, str] = ("A050
     d.update(kw)
     d["digest"] = digest(d)
     return d
+
+
+@pytest.fixture
+def app_backend(app, tmp_path, synonyms):
+    """The app's search backend for this test: a fresh embedded index."""
+    fresh = EmbeddedBackend(tmp_path / "app-search", synonyms=synonyms)
+    saved = app.extensions["search.backend"]
+    app.extensions["search.backend"] = lambda: fresh
+    yield fresh
+    app.extensions["search.backend"] = saved
+
+
+def index_now(app) -> None:
+    """Deliver every pending catalogue change (what the app does after each request)."""
+    from datetime import timedelta
+
+    from mall.clock import utcnow
+    from mall.outbox import drain
+
+    drain(app.extensions["mall.session_factory"], app.extensions["mall.dispatcher"],
+          now=utcnow() + timedelta(days=1))
