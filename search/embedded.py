@@ -42,6 +42,7 @@ from search.query import (
     price_cents,
 )
 
+SCHEMA_VERSION = 2  # bump when the layout changes: older files are replaced by empty ones
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
     offer_id INTEGER PRIMARY KEY,
@@ -68,7 +69,7 @@ CREATE TABLE IF NOT EXISTS payload (
     data TEXT NOT NULL
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
-    title, body, pinyin, chars, tokenize = 'unicode61 remove_diacritics 0');
+    title, body, pinyin, chars, tags, tokenize = 'unicode61 remove_diacritics 0');
 """
 INDEXES = """
 CREATE INDEX IF NOT EXISTS docs_category ON docs (category_code);
@@ -130,18 +131,30 @@ def _row(doc: dict) -> tuple:
 
 
 def _payload_row(doc: dict) -> tuple:
-    return (doc["id"], doc["digest"], json.dumps(doc, ensure_ascii=False, separators=(",", ":")))
+    return (doc["id"], doc["digest"], json.dumps(doc, separators=(",", ":")))
+
+
+def _tags(doc: dict) -> str:
+    """Flags the FTS index can exclude or require without reading `docs` row by row:
+    `hidden` — a mandatory-green category and no certificate at all (buyers never see it);
+    `s832` — an 832 supplier. The exact filters in `docs` still apply afterwards."""
+    tags = []
+    if doc["mandatory_green"] and not (doc["energy_until"] or doc["environment_until"]):
+        tags.append("hidden")
+    if doc["is_832"]:
+        tags.append("s832")
+    return " ".join(tags)
 
 
 def _fts_row(doc: dict) -> tuple:
     tokens = analysis.analyze(doc)
     return (doc["id"], tokens["title_tokens"], tokens["body_tokens"], tokens["pinyin"],
-            tokens["chars"])
+            tokens["chars"], _tags(doc))
 
 
 INSERT_DOC = "INSERT OR REPLACE INTO docs VALUES (" + ",".join("?" * 17) + ")"
 INSERT_PAYLOAD = "INSERT OR REPLACE INTO payload VALUES (?, ?, ?)"
-INSERT_FTS = "INSERT INTO fts (rowid, title, body, pinyin, chars) VALUES (?, ?, ?, ?, ?)"
+INSERT_FTS = "INSERT INTO fts (rowid, title, body, pinyin, chars, tags) VALUES (?, ?, ?, ?, ?, ?)"
 
 
 class EmbeddedBackend:
@@ -153,12 +166,26 @@ class EmbeddedBackend:
         self.synonyms = synonyms or Synonyms.from_file(None)
         self._local = threading.local()
         self._pointer = self.directory / "CURRENT"
-        if not self._pointer.exists():
-            name = self._new_file_name()
-            conn = self._open(self.directory / name)
-            conn.executescript(INDEXES)
+        if not self._pointer.exists() or not self._current_is_usable():
+            self._point_to(self._empty_index())
+
+    def _current_is_usable(self) -> bool:
+        """An index file of an older layout is replaced by an empty one (reindex to fill)."""
+        path = self.directory / self._current_name()
+        if not path.exists():
+            return False
+        conn = sqlite3.connect(path)
+        try:
+            return conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        finally:
             conn.close()
-            self._point_to(name)
+
+    def _empty_index(self) -> str:
+        name = self._new_file_name()
+        conn = self._open(self.directory / name)
+        conn.executescript(INDEXES)
+        conn.close()
+        return name
 
     # --- files and connections --------------------------------------------------------
 
@@ -181,7 +208,9 @@ class EmbeddedBackend:
         conn.execute("PRAGMA temp_store=MEMORY")
         conn.execute("PRAGMA cache_size=-32768")
         conn.execute("PRAGMA mmap_size=4294967296")  # read through the OS page cache
-        conn.executescript(SCHEMA)
+        if conn.execute("PRAGMA user_version").fetchone()[0] == 0:
+            conn.executescript(SCHEMA)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute(HITS)
         return conn
 
@@ -331,6 +360,14 @@ class EmbeddedBackend:
         return where, params
 
     @staticmethod
+    def _with_tags(expr: str, q: SearchQuery) -> str:
+        if q.only_832 or q.province or q.county:
+            expr = f'({expr}) AND tags : "s832"'
+        if q.hide_uncertified_mandatory:
+            expr = f'({expr}) NOT tags : "hidden"'
+        return expr
+
+    @staticmethod
     def _deliver_sql() -> str:
         return ("(instr(d.regions, ',*,') OR instr(d.regions, :r2) OR instr(d.regions, :r4)"
                 " OR instr(d.regions, :r6))")
@@ -359,6 +396,7 @@ class EmbeddedBackend:
         taken = 0
         for tier, expr in enumerate((_fts_expression(clauses, title_only=True),
                                      _fts_expression(clauses))):
+            expr = self._with_tags(expr, q)
             sql = (f"INSERT INTO temp.hits SELECT {columns.format(tier=tier)} FROM fts "
                    f"JOIN docs d ON d.offer_id = fts.rowid WHERE fts MATCH :match{filters}"
                    + (" AND d.offer_id NOT IN (SELECT offer_id FROM temp.hits)" if tier else "")

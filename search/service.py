@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -112,6 +113,7 @@ def _price_label(low: int, high: int | None) -> str:
 PRICE_LABELS = {bucket_key(lo, hi): _price_label(lo, hi) for lo, hi in PRICE_BUCKETS}
 
 
+@cache
 def province_names() -> dict[str, str]:
     return {code[:2]: c.province for code, c in counties_832().items()}
 

@@ -223,3 +223,12 @@ def test_reindex_and_check_index_commands(db, app, backend):
     res = runner.invoke(mall_cli, ["check-index"], obj=info)
     assert res.exit_code == 0 and "索引与数据库一致" in res.output
     assert titles(backend, "命令行") == ["得力 命令行 复印纸"]
+
+
+def test_the_worker_command_delivers_pending_changes(db, app, backend):
+    factories.offer(db, status="active", title="得力 后台投递 复印纸")
+    db.commit()
+    assert titles(backend, "后台投递") == []
+    res = CliRunner().invoke(mall_cli, ["worker", "--once"], obj=ScriptInfo(create_app=lambda: app))
+    assert res.exit_code == 0 and "已投递" in res.output
+    assert titles(backend, "后台投递") == ["得力 后台投递 复印纸"]
