@@ -11,6 +11,7 @@ from sqlalchemy.orm import sessionmaker
 from waitress.server import create_server
 
 from mall.app import create_app
+from mall.cli import prepare_search
 from mall.clock import MovableClock
 from mall.config import Config
 from mall.db import make_engine, session_scope
@@ -48,6 +49,8 @@ def live_url(tmp_path_factory, localstripe):
                                      instance_path=tmp_path_factory.mktemp("live"),
                                      stripe_api_base=localstripe))
     app.extensions["mall.clock"] = LIVE_CLOCK  # real time unless a test moves it
+    with app.app_context():
+        prepare_search(app)  # index the seeded offers, as `mall serve` does
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
