@@ -112,6 +112,7 @@ def create_app(config: Config | None = None) -> Flask:
     Bootstrap5(app)
     _wire_templates(app)
     _register(app)
+    _wire_search(app)
     return app
 
 
@@ -155,6 +156,25 @@ def drain_inline(app: Flask) -> None:
         drain(app.extensions["mall.session_factory"], app.extensions["mall.dispatcher"])
     except Exception:  # noqa: BLE001 - delivery is retried later
         log.warning("inline outbox drain failed", exc_info=True)
+
+
+def _wire_search(app: Flask) -> None:
+    """Search: capture catalogue changes into the outbox, deliver them to the backend
+    (created on first use; `SEARCH_BACKEND` picks embedded or Elasticsearch)."""
+    from search import sync as search_sync
+    from search.backend import make_backend
+
+    holder: dict = {}
+
+    def backend():
+        if "backend" not in holder:
+            holder["backend"] = make_backend(app.extensions["mall.config"])
+        return holder["backend"]
+
+    search_sync.capture_changes()
+    app.extensions["search.backend"] = backend
+    search_sync.register(app.extensions["mall.dispatcher"],
+                         lambda: app.extensions["search.backend"]())
 
 
 def _wire_auth(app: Flask) -> None:
@@ -215,23 +235,26 @@ def _register(app: Flask) -> None:
     from mall import api as mall_api
     from mall import views as mall_views
     from orders import api as orders_api
-    from orders import payment_api, payment_views, payments
+    from orders import calloffs_api, calloffs_views, payment_api, payment_views, payments
     from orders import views as orders_views
+    from search import api as search_api
+    from search import views as search_views
+    from suppliers import agreements_api, agreements_views
     from suppliers import api as suppliers_api
     from suppliers import views as suppliers_views
 
     api = MallApi(app)
     csrf = app.extensions["mall.csrf"]
     api_blueprints = [mall_api.blp, orders_api.blp, suppliers_api.blp, catalog_api.blp,
-                      catalog_api.offers_blp, catalog_api.review_blp]
-    api_blueprints += [orders_api.cart_blp, orders_api.orders_blp]
-    api_blueprints.append(payment_api.blp)
+                      catalog_api.offers_blp, catalog_api.review_blp, search_api.blp]
+    api_blueprints += [orders_api.cart_blp, orders_api.orders_blp, payment_api.blp,
+                       agreements_api.blp, calloffs_api.blp]
     for blp in api_blueprints:
         csrf.exempt(blp)  # the API authenticates with bearer tokens, not cookies
         api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
-    for module in (mall_views, orders_views, suppliers_views, catalog_views):
+    for module in (mall_views, orders_views, suppliers_views, catalog_views, payment_views,
+                   agreements_views, calloffs_views, search_views):
         app.register_blueprint(module.bp)
-    app.register_blueprint(payment_views.bp)
     # Outbox handlers: payment operations run after the commit that recorded them.
     app.extensions["mall.dispatcher"].on(
         payments.TOPIC, payments.build_executor(app.extensions["mall.config"]).handle)

@@ -1,4 +1,5 @@
-"""The `mall` command: db upgrade/check, seed-demo, serve, jobs, create-user, worker."""
+"""The `mall` command: db upgrade/check, seed-demo, serve, jobs, create-user, worker,
+reindex, check-index."""
 
 from __future__ import annotations
 
@@ -69,6 +70,10 @@ def seed_demo(if_empty: bool):
             click.echo("数据库已有数据，跳过演示数据")
             return
         accounts = seed(session)
+    from search import sync
+
+    count = sync.reindex(_factory(), current_app.extensions["search.backend"]())
+    click.echo(f"检索索引已建立：{count} 个在售报价")
     click.echo(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
     for username, role, note in accounts:
         click.echo(f"  {username:<14} {role:<10} {note}")
@@ -84,8 +89,33 @@ def serve(host: str, port: int, threads: int):
 
     from mall.app import create_app
 
+    app = create_app()
+    with app.app_context():
+        prepare_search(app)
     click.echo(f"政采商城运行于 http://{host}:{port}/")
-    waitress_serve(create_app(), host=host, port=port, threads=threads)
+    waitress_serve(app, host=host, port=port, threads=threads)
+
+
+def prepare_search(app) -> None:
+    """Before serving: build the search index when it is empty but offers are on sale (a
+    fresh machine or a new index file), then deliver what waits in the outbox."""
+    from catalog.models import Offer
+    from mall.outbox import drain
+    from search import sync
+    from search.backend import SearchUnavailable
+
+    factory = app.extensions["mall.session_factory"]
+    try:
+        backend = app.extensions["search.backend"]()
+        with factory() as session:
+            on_sale = session.scalar(select(func.count()).select_from(Offer)
+                                     .where(Offer.status == "active"))
+        if on_sale and not backend.count():
+            click.echo(f"正在建立检索索引（{on_sale} 个在售报价）……")
+            sync.reindex(factory, backend)
+        drain(factory, app.extensions["mall.dispatcher"], limit=10_000)
+    except SearchUnavailable as exc:
+        click.echo(f"检索服务暂不可用，变更会在其恢复后补投：{exc}")
 
 
 @main.command("jobs")
@@ -117,6 +147,19 @@ def jobs():
 
         drain(_factory(), current_app.extensions["mall.dispatcher"])
     click.echo(f"即将过期、提交重新授权的公务卡预授权：{len(reauth)} 笔")
+    from functools import partial
+
+    from orders import calloffs, rules
+    from suppliers.agreements import expire_due
+
+    policy = rules.Policy.from_config(current_app.extensions["mall.config"])
+    with session_scope(_factory()) as session:
+        ended = expire_due(session, local_today())
+        closed = calloffs.close_due_bidding(
+            session, utcnow(), place_order=partial(calloffs.order_for_award, policy=policy))
+        lapsed = calloffs.lapse_due_turns(session, utcnow())
+    click.echo(f"到期的框架协议：{len(ended)} 个；截止后确定成交（或未成交）的二次竞价：{len(closed)} 个；"
+               f"逾期未确认、已顺延的轮候：{len(lapsed)} 个")
 
 
 @main.command("create-user")
@@ -157,3 +200,44 @@ def worker(once: bool, batch: int, interval: float):
             return
         if result.processed + result.failed < batch:
             time.sleep(interval)
+
+
+@main.command("reindex")
+@with_appcontext
+def reindex():
+    """Rebuild the search index from the database (no downtime: build, then switch)."""
+    import time
+
+    from search import sync
+
+    backend = current_app.extensions["search.backend"]()
+    started = time.perf_counter()
+    count = sync.reindex(_factory(), backend)
+    seconds = time.perf_counter() - started
+    click.echo(f"已重建检索索引（{backend.name}）：{count} 个在售报价，用时 {seconds:.1f} 秒"
+               f"（{count / seconds if seconds else 0:.0f} 个/秒）")
+
+
+@main.command("check-index")
+@click.option("--repair", is_flag=True, help="Index the missing and stale documents, drop extra.")
+@with_appcontext
+def check_index(repair: bool):
+    """Compare the search index with the database; exit 1 when they drift apart."""
+    from search import sync
+
+    backend = current_app.extensions["search.backend"]()
+    with session_scope(_factory()) as session:
+        drift = sync.check(session, backend)
+        click.echo(f"检索后端：{backend.name}；应有文档 {drift.expected}，已索引 {drift.indexed}，"
+                   f"待投递事件 {drift.outbox_pending}")
+        for label, ids in (("缺失", drift.missing), ("过期", drift.stale), ("多余", drift.extra)):
+            shown = "、".join(map(str, ids[:20])) + ("……" if len(ids) > 20 else "")
+            click.echo(f"  {label} {len(ids)} 个" + (f"：{shown}" if ids else ""))
+        if drift.clean:
+            click.echo("索引与数据库一致")
+            return
+        if repair:
+            sync.repair(session, backend, drift)
+            click.echo("已修复")
+            return
+    raise SystemExit(1)

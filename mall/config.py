@@ -49,6 +49,11 @@ class Config:
     card_reauth_margin_days: int = 2  # re-authorise when a hold lapses within this many days
     # Transactional outbox: drain right after each request's commit (off when `mall worker` runs).
     outbox_inline: bool = True
+    # Search: synonyms file (one comma-separated group a line; default search/data/synonyms.txt),
+    # the number of priority slots for green / 832 offers, the Elasticsearch alias.
+    search_synonyms_file: str = ""
+    search_priority_slots: int = 3
+    elasticsearch_index: str = "offers"
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -77,6 +82,9 @@ class Config:
             card_auth_valid_days=int(env.get("CARD_AUTH_VALID_DAYS", "7")),
             card_reauth_margin_days=int(env.get("CARD_REAUTH_MARGIN_DAYS", "2")),
             outbox_inline=_bool(env.get("OUTBOX_INLINE"), True),
+            search_synonyms_file=env.get("SEARCH_SYNONYMS_FILE", ""),
+            search_priority_slots=int(env.get("SEARCH_PRIORITY_SLOTS", "3")),
+            elasticsearch_index=env.get("ELASTICSEARCH_INDEX", "offers"),
         )
         for key, value in overrides.items():
             setattr(cfg, key, value)

@@ -92,6 +92,8 @@ ACCOUNTS = [
     ("regulator", Role.REGULATOR, "周静（财政局监管处）", None, "财政监管"),
     ("admin", Role.ADMIN, "系统管理员", None, "系统管理员"),
     ("finance", Role.FINANCE, "吴芳（市财政局国库支付中心）", None, "财政支付：确认国库集中支付指令"),
+    ("supplier2", Role.SUPPLIER, "吴倩（数智办公）", 1, "供应商：浙江数智办公设备有限公司（小型）"),
+    ("supplier3", Role.SUPPLIER, "郑凯（华信电脑）", 3, "供应商：浙江华信电脑系统集成有限公司"),
 ]
 
 
@@ -150,4 +152,12 @@ def seed(session: Session) -> list[tuple[str, str, str]]:
     demo_orders = seed_orders(session, users, local_today())
     from orders.contracts import seed_contracts
     seed_contracts(session, demo_orders)
+
+    from mall.clock import utcnow
+    from orders.calloffs_demo import seed_calloffs
+    from suppliers.agreements_demo import seed_agreements
+    closed, open_agreement = seed_agreements(
+        session, users["agency"], suppliers,
+        {u.supplier_id: u for u in users.values() if u.supplier_id}, utcnow())
+    seed_calloffs(session, users, closed, open_agreement, utcnow())
     return out

@@ -122,3 +122,11 @@ def safe_next(target: str | None) -> str | None:
             and not urlsplit(target).netloc:
         return target
     return None
+
+
+def now():
+    """The current UTC time for rules with deadlines: the app's clock when one is installed
+    (`app.extensions["mall.clock"]`, e.g. a `mall.clock.MovableClock` in tests), else real time."""
+    from mall.clock import utcnow
+
+    return current_app.extensions.get("mall.clock", utcnow)()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from mall import audit
@@ -112,3 +112,10 @@ def lift_expired(session: Session, today: date) -> list[int]:
     for supplier_id in ids:
         transition(session, None, supplier_id, "reinstate", note="期限届满自动恢复")
     return ids
+
+
+def can_trade_clause(today: date):
+    """`can_trade` as an SQL condition on `Supplier` (for queries over many suppliers)."""
+    return or_(Supplier.status == S.ACTIVE.value,
+               and_(Supplier.status.in_([S.SUSPENDED.value, S.BANNED.value]),
+                    Supplier.status_until.is_not(None), Supplier.status_until < today))

@@ -99,3 +99,20 @@ def login(client, username: str, password: str):
     token = csrf_token(client, "/login")
     return client.post("/login", data={"username": username, "password": password,
                                        "csrf_token": token})
+
+
+@pytest.fixture
+def clock(app):
+    """The app's clock, fixed and movable (mall.clock.MovableClock); restored afterwards."""
+    from datetime import UTC, datetime
+
+    from mall.clock import MovableClock
+
+    saved = app.extensions.get("mall.clock")
+    moving = MovableClock(fixed=datetime(2026, 11, 23, 2, 0, tzinfo=UTC))  # Mon 10:00 Beijing
+    app.extensions["mall.clock"] = moving
+    yield moving
+    if saved is None:
+        app.extensions.pop("mall.clock", None)
+    else:
+        app.extensions["mall.clock"] = saved

@@ -11,10 +11,14 @@ from sqlalchemy.orm import sessionmaker
 from waitress.server import create_server
 
 from mall.app import create_app
+from mall.cli import prepare_search
+from mall.clock import MovableClock
 from mall.config import Config
 from mall.db import make_engine, session_scope
 from mall.seed import seed
 from tests import dbutil
+
+LIVE_CLOCK = MovableClock()
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
@@ -44,6 +48,9 @@ def live_url(tmp_path_factory, localstripe):
     app = create_app(Config.from_env(database_url=url, secret_key="browser-test",
                                      instance_path=tmp_path_factory.mktemp("live"),
                                      stripe_api_base=localstripe))
+    app.extensions["mall.clock"] = LIVE_CLOCK  # real time unless a test moves it
+    with app.app_context():
+        prepare_search(app)  # index the seeded offers, as `mall serve` does
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -74,3 +81,10 @@ def login_as(page, base: str, username: str, password: str = "Demo@2026") -> Non
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("button[type=submit]")
+
+
+@pytest.fixture
+def live_clock(live_url):
+    """The live server's clock: move it to pass deadlines; back to real time afterwards."""
+    yield LIVE_CLOCK
+    LIVE_CLOCK.offset = LIVE_CLOCK.offset * 0

@@ -1,0 +1,47 @@
+"""What only the embedded backend does: the work limit per query, its FTS flags, and
+replacing index files of an older layout."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from search import embedded
+from search.embedded import EmbeddedBackend
+from search.query import SearchQuery
+from tests.search.conftest import doc
+
+
+def test_a_query_examines_at_most_max_hits_and_says_so(tmp_path, synonyms, monkeypatch):
+    backend = EmbeddedBackend(tmp_path, synonyms=synonyms)
+    backend.index([doc(f"复印纸 {i}", product_id=900 + i) for i in range(8)]
+                  + [doc("书柜 复印纸架", category=("A05010501", "书柜"), product_id=999)])
+    monkeypatch.setattr(embedded, "MAX_HITS", 5)
+    result = backend.search(SearchQuery(text="复印纸"))
+    assert result.capped and result.total_offers == 5
+    assert backend.search(SearchQuery(text="书柜")).capped is False
+    monkeypatch.setattr(embedded, "MAX_HITS", 100)
+    result = backend.search(SearchQuery(text="复印纸"))
+    assert not result.capped and result.total_offers == 9
+
+
+def test_fts_flags_follow_the_document(tmp_path, synonyms):
+    backend = EmbeddedBackend(tmp_path, synonyms=synonyms)
+    d = doc("联想台式计算机", category=("A02010105", "台式计算机"), mandatory_green=True)
+    backend.index([d])
+    hidden = SearchQuery(text="联想", hide_uncertified_mandatory=True)
+    assert backend.search(hidden).groups == []
+    backend.index([{**d, "energy_until": "2099-01-01"}])  # certified now: visible
+    assert len(backend.search(hidden).groups) == 1
+
+
+def test_an_index_of_an_older_layout_is_replaced_by_an_empty_one(tmp_path, synonyms):
+    backend = EmbeddedBackend(tmp_path, synonyms=synonyms)
+    backend.index([doc("复印纸")])
+    path = backend.directory / backend._current_name()
+    backend.close()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    again = EmbeddedBackend(tmp_path, synonyms=synonyms)
+    assert again.count() == 0 and again._current_name() != path.name
