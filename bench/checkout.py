@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import random
+import statistics
 import sys
 import tempfile
 import threading
@@ -119,7 +120,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--offers", type=int, default=4)
     parser.add_argument("--units", type=int, default=4)
     parser.add_argument("--stock", type=int, default=200, help="starting stock per offer")
-    parser.add_argument("--budget", default="6000.00", help="amount of each budget line")
+    parser.add_argument("--budget", default="5000.00", help="amount of each budget line")
     args = parser.parse_args(argv)
 
     url = fresh_database()
@@ -141,6 +142,7 @@ def main(argv: list[str] | None = None) -> dict:
             prices[oid] = s.get(Offer, oid).price
 
     placed: list[int] = []
+    latencies: list[float] = []
     outcomes: Counter = Counter()
     lock = threading.Lock()
     errors: list[BaseException] = []
@@ -155,6 +157,7 @@ def main(argv: list[str] | None = None) -> dict:
         for a in range(args.attempts):
             offer_id = rng.choice(offer_ids)
             items = [checkout.Item(offer_id, rng.randint(1, 3), prices[offer_id])]
+            began = time.perf_counter()
             try:
                 with session_scope(factory) as s:
                     result = checkout.place_orders(
@@ -164,6 +167,7 @@ def main(argv: list[str] | None = None) -> dict:
                 with lock:
                     placed.extend(ids)
                     outcomes["placed"] += 1
+                    latencies.append(time.perf_counter() - began)
             except DomainError as err:
                 with lock:
                     outcomes[err.code] += 1
@@ -209,11 +213,15 @@ def main(argv: list[str] | None = None) -> dict:
         "orders": len(placed), "seconds": round(elapsed, 2),
         "orders_per_s": round(len(placed) / elapsed, 1),
         "attempts_per_s": round(attempts / elapsed, 1),
+        "p50_ms": round(1000 * statistics.median(latencies), 1) if latencies else None,
+        "p95_ms": round(1000 * statistics.quantiles(latencies, n=20)[-1], 1)
+        if len(latencies) > 1 else None,
         "refused": {k: v for k, v in sorted(outcomes.items()) if k != "placed"},
         "oversold": oversold, "overdrawn": float(overdrawn) if overdrawn else 0, "lost": lost,
     }
     print(f"下单尝试 {attempts} 次，成功 {len(placed)} 单，用时 {elapsed:.2f} 秒："
           f"{figures['orders_per_s']} 单/秒（含被拒 {figures['attempts_per_s']} 次/秒）")
+    print(f"成功下单耗时（含等待锁）：中位数 {figures['p50_ms']} ms，95% {figures['p95_ms']} ms")
     print(f"被拒：{figures['refused']}")
     print(f"剩余库存：{stock_left}；冻结预算：{frozen}")
     print(f"超卖 {oversold}，超支 {overdrawn}，丢单 {lost}")

@@ -193,6 +193,9 @@ class OrdersCollection(MethodView):
             query = query.where(Order.status == args["status"])
         if args.get("source"):
             query = query.where(Order.source == args["source"])
+        for name in ("unit_id", "supplier_id"):
+            if args[name] is not None:
+                query = query.where(getattr(Order, name) == args[name])
         if args["split_flag"] is not None:
             query = query.where(Order.split_flag.is_(args["split_flag"]))
         if args["overdue"]:

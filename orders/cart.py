@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from catalog.models import Offer, OfferStatus, Product
@@ -33,13 +34,24 @@ def require_buyer(actor) -> None:
         raise Forbidden("只有采购人可以使用购物车", code="role_forbidden")
 
 
+def _insert(session: Session, row) -> bool:
+    """Insert in a savepoint; False when a concurrent request inserted the same key first."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+        return True
+    except IntegrityError:
+        return False
+
+
 def current_cart(session: Session, actor, *, create: bool = True) -> Cart | None:
     require_buyer(actor)
-    cart = session.scalar(select(Cart).where(Cart.user_id == actor.id, Cart.name == CURRENT))
-    if cart is None and create:
-        cart = Cart(user_id=actor.id, name=CURRENT)
-        session.add(cart)
-        session.flush()
+    query = select(Cart).where(Cart.user_id == actor.id, Cart.name == CURRENT)
+    cart = session.scalar(query)
+    if cart is None and create and not _insert(session, cart := Cart(user_id=actor.id,
+                                                                      name=CURRENT)):
+        cart = session.scalar(query)  # a concurrent request (double click) created it
     return cart
 
 
@@ -61,18 +73,23 @@ def add(session: Session, actor, offer_id: int, quantity: int) -> CartLine:
     _quantity(quantity)
     cart = current_cart(session, actor)
     offer = _buyable_offer(session, offer_id)
-    line = session.scalar(select(CartLine).where(CartLine.cart_id == cart.id,
-                                                 CartLine.offer_id == offer_id))
+    # Locked and re-read: two tabs adding the same offer must both count.
+    query = (select(CartLine).where(CartLine.cart_id == cart.id, CartLine.offer_id == offer_id)
+             .with_for_update().execution_options(populate_existing=True))
+    line = session.scalar(query)
     if line is None:
         if len(cart.lines) >= MAX_LINES:
             raise Conflict(f"购物车最多 {MAX_LINES} 种商品", code="cart_full")
         line = CartLine(cart_id=cart.id, offer_id=offer_id, quantity=quantity,
                         seen_price=offer.price)
-        session.add(line)
-        cart.lines.append(line)
-    else:
-        line.quantity = _quantity(line.quantity + quantity)
-        line.seen_price = offer.price
+        inserted = _insert(session, line)
+        session.expire(cart, ["lines"])
+        if inserted:
+            cart.updated_at = utcnow()
+            return line
+        line = session.scalar(query)
+    line.quantity = _quantity(line.quantity + quantity)
+    line.seen_price = offer.price
     cart.updated_at = utcnow()
     session.flush()
     return line

@@ -3,10 +3,11 @@
 In order: the buyer and the idempotency key (a key already used returns the same orders);
 the budget line belongs to the buyer's unit (无预算不采购); every line passes the rules in
 orders/rules.py; each order stays within the purchase limit; then the key is claimed (a
-unique constraint, so a concurrent double submit finds the first checkout), stock is
-reserved offer by offer in id order (one conditional UPDATE each), the budget is frozen
-(orders/budget.py) and the orders are written with a snapshot of every line and its
-832 / green / SME tags, flagged when they look like 化整为零.
+unique constraint, so a concurrent double submit finds the first checkout), the orders are
+written with a snapshot of every line and its 832 / green / SME tags, flagged when they look
+like 化整为零, and last — so the hot rows stay locked only until the commit — stock is
+reserved offer by offer in id order (one conditional UPDATE each) and the budget is frozen
+(orders/budget.py).
 
 Framework call-offs (框架协议二阶段) use `place_calloff_order`: the same pipeline without
 catalogue offers, stock or the purchase limit.
@@ -21,7 +22,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from catalog import certificates
 from catalog.models import Category, Offer, Product
@@ -125,7 +126,7 @@ def _order(session: Session, buyer, *, checkout: Checkout, supplier: Supplier,
            budget_line: BudgetLine, lines: list[dict], payment_method: str, source: str,
            calloff_id: int | None, delivery: Delivery, policy: rules.Policy, today: date,
            split_limit: Decimal | None) -> Order:
-    """Write one order with its lines, freeze its total, flag 化整为零, audit it."""
+    """Write one order with its lines, flag 化整为零, audit it (the caller freezes the budget)."""
     total = sum((ln["amount"] for ln in lines), Decimal("0.00"))
     note = None
     if split_limit is not None:
@@ -146,7 +147,6 @@ def _order(session: Session, buyer, *, checkout: Checkout, supplier: Supplier,
                   lines=[OrderLine(**ln) for ln in lines])
     session.add(order)
     session.flush()
-    budget.freeze(session, buyer, budget_line.id, total, ref=order.number)
     audit.record(session, buyer, "order.place", "order", order.id, after={
         "status": order.status, "supplier_id": supplier.id, "total": total,
         "budget_line_id": budget_line.id, "payment_method": payment_method, "source": source,
@@ -157,6 +157,9 @@ def _order(session: Session, buyer, *, checkout: Checkout, supplier: Supplier,
 
 
 def _tags(supplier: Supplier, category: Category, green: bool) -> dict:
+    """Policy tags for reports: 832 = farm produce (a canteen-food category) from a supplier
+    registered in an 832 county; green = a valid 节能/环境标志 certificate today; SME and
+    small/micro from the supplier's declared size (中小企业声明函)."""
     return {"is_832": supplier.is_832 and category.canteen_food, "is_green": green,
             "is_sme": supplier.is_sme, "is_small_micro": supplier.is_small_or_micro}
 
@@ -188,7 +191,7 @@ def place_orders(session: Session, buyer, items: list[Item], *, budget_line_id: 
         prices[item.offer_id] = item.seen_price
     offers = {o.id: o for o in session.scalars(
         select(Offer).where(Offer.id.in_(list(quantities)))
-        .options(selectinload(Offer.product).selectinload(Product.category),
+        .options(joinedload(Offer.product).joinedload(Product.category),
                  selectinload(Offer.certificates)))}
     groups: dict[int, list[dict]] = {}
     suppliers: dict[int, Supplier] = {}
@@ -219,13 +222,18 @@ def place_orders(session: Session, buyer, items: list[Item], *, budget_line_id: 
     checkout = _claim(session, buyer.id, key)
     if checkout is None:  # a concurrent double submit committed first
         return CheckoutResult(existing_orders(session, buyer.id, key) or [], created=False)
-    for offer_id in sorted(quantities):
-        rules.reserve_stock(session, offer_id, quantities[offer_id], offers[offer_id].title)
     orders = [_order(session, buyer, checkout=checkout, supplier=suppliers[sid],
                      budget_line=line_row, lines=groups[sid], payment_method=payment_method,
                      source=OrderSource.MALL.value, calloff_id=None, delivery=delivery,
                      policy=policy, today=today, split_limit=limit)
               for sid in sorted(groups)]
+    # The contended rows last, in a fixed order (offers by id, then the budget line), so
+    # their locks are held only from here to the commit and concurrent checkouts cannot
+    # deadlock.
+    for offer_id in sorted(quantities):
+        rules.reserve_stock(session, offer_id, quantities[offer_id], offers[offer_id].title)
+    for order in orders:
+        budget.freeze(session, buyer, line_row.id, order.total, ref=order.number)
     for offer in offers.values():
         session.expire(offer, ["stock", "sales_count"])
     warnings = [f"{o.number}：{o.split_note}" for o in orders if o.split_flag]
@@ -321,7 +329,10 @@ def place_calloff_order(session: Session, *, buyer, budget_line, supplier, lines
     checkout = _claim(session, buyer.id, key)
     if checkout is None:
         return existing_orders(session, buyer.id, key)[0]
-    return _order(session, buyer, checkout=checkout, supplier=supplier, budget_line=line_row,
-                  lines=snapshots, payment_method=payment_method,
-                  source=OrderSource.CALLOFF.value, calloff_id=calloff_id,
-                  delivery=delivery or Delivery(), policy=policy, today=today, split_limit=None)
+    order = _order(session, buyer, checkout=checkout, supplier=supplier, budget_line=line_row,
+                   lines=snapshots, payment_method=payment_method,
+                   source=OrderSource.CALLOFF.value, calloff_id=calloff_id,
+                   delivery=delivery or Delivery(), policy=policy, today=today,
+                   split_limit=None)
+    budget.freeze(session, buyer, line_row.id, order.total, ref=order.number)
+    return order

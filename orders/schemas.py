@@ -224,6 +224,8 @@ class OrderQuery(PageArgs):
     overdue = fields.Boolean(load_default=False)
     split_flag = fields.Boolean(load_default=None, allow_none=True)
     source = Choice(list(OrderSource), required=False)
+    unit_id = fields.Integer(load_default=None)
+    supplier_id = fields.Integer(load_default=None)
 
 
 class ReasonIn(Schema):

@@ -227,7 +227,7 @@ def order_list():
     page = max(1, request.args.get("page", 1, type=int))
     result = paginate(db(), query.order_by(Order.id.desc()), page, 50)
     return render_template("orders/order_list.html", result=result, wanted=wanted,
-                           flagged=flagged, labels=ORDER_STATUS_LABELS,
+                           flagged=flagged, labels=ORDER_STATUS_LABELS, today=local_today(),
                            suppliers=_supplier_names(result["items"]),
                            units=_unit_names(result["items"]))
 

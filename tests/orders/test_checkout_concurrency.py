@@ -14,9 +14,10 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
 
 from catalog.models import Offer
-from mall.db import session_scope
+from mall.db import make_engine, session_scope
 from mall.errors import DomainError
 from orders import cart, checkout
 from orders.models import BudgetLine, Order, OrderLine
@@ -24,6 +25,16 @@ from orders.rules import Policy
 from tests import factories
 
 pytestmark = pytest.mark.concurrency
+
+
+@pytest.fixture(scope="module")
+def committed(engine, db_url):
+    """Really committing sessions on an engine of their own with room for the threads: a
+    thread waits up to two minutes for a connection instead of the default 30 seconds.
+    (`engine` is the suite's, which has loaded the categories.)"""
+    wide = make_engine(db_url, pool_size=20, max_overflow=0, pool_timeout=120)
+    yield sessionmaker(bind=wide, expire_on_commit=False)
+    wide.dispose()
 
 DELIVERY = checkout.Delivery("杭州市上城区解放路 1 号", "陈老师", "13800000002")
 
@@ -153,3 +164,23 @@ def test_concurrent_cancellations_release_stock_and_budget_once(committed):
     with session_scope(committed) as s:
         assert s.get(Offer, offer_id).stock == 50
         assert s.get(BudgetLine, line_id).frozen == Decimal("0.00")
+
+
+def test_concurrent_adds_to_a_new_cart_make_one_cart_and_one_line(committed):
+    _, offer_id, _, (buyer,) = setup(committed, buyers=1, amount="100.00", stock=50,
+                                     price="25.00")
+
+    def add(_i: int):
+        with session_scope(committed) as s:
+            return cart.add(s, buyer, offer_id, 1).quantity
+
+    results, errors = run_threads(10, add)
+    assert not errors, errors
+    assert all(isinstance(r, int) for r in results), results
+    with session_scope(committed) as s:
+        from orders.models import Cart, CartLine
+
+        carts = list(s.scalars(select(Cart).where(Cart.user_id == buyer.id)))
+        assert len(carts) == 1
+        lines = list(s.scalars(select(CartLine).where(CartLine.cart_id == carts[0].id)))
+        assert [(ln.offer_id, ln.quantity) for ln in lines] == [(offer_id, 10)]

@@ -244,3 +244,17 @@ def test_checkout_page_prefills_delivery_from_the_last_order_and_needs_a_budget_
         "contact_name": "王老师", "contact_phone": "13800000001"})
     assert res.status_code == 400 and "此项为必填项" in res.get_data(as_text=True)
     assert _orders(db) == before
+
+
+def test_regulator_sees_orders_flagged_as_possible_splitting(client, db):
+    buyer, budget_line = factories.buyer_with_budget(db, "100000.00",
+                                                     purchase_limit=Decimal("100.00"))
+    offer = factories.offer(db, status="active", price=Decimal("60.00"))
+    first, _, _ = factories.order(db, buyer=buyer, budget_line=budget_line, offer_=offer,
+                                  quantity=1)
+    second, _, _ = factories.order(db, buyer=buyer, budget_line=budget_line, offer_=offer,
+                                   quantity=1)
+    _login(client, factories.user(db, "regulator"))
+    html = client.get("/orders?split=1").get_data(as_text=True)
+    assert second.number in html and first.number not in html
+    assert "疑似化整为零" in client.get(f"/orders/{second.id}").get_data(as_text=True)

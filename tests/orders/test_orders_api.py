@@ -332,3 +332,34 @@ def test_bad_quantity_change_is_400_and_changes_nothing(client, db):
     assert res.json["groups"][0]["lines"][0]["quantity"] == 2
     res = client.patch("/api/v1/cart/lines/999999", headers=headers, json={"quantity": 1})
     assert res.status_code == 404 and res.json["code"] == "cart_line_not_found"
+
+
+def test_openapi_documents_the_order_endpoints(client):
+    spec = client.get("/api/v1/openapi.json").json
+    paths = spec["paths"]
+    for path in ("/api/v1/cart", "/api/v1/cart/lines", "/api/v1/orders",
+                 "/api/v1/orders/overdue", "/api/v1/orders/{order_id}/accept",
+                 "/api/v1/orders/{order_id}/request-return"):
+        assert path in paths, path
+    params = paths["/api/v1/orders"]["post"]["parameters"]
+    assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in params)
+
+
+def test_order_list_filters(client, db):
+    order, buyer, seller = factories.order(db, status="confirmed")
+    other, _, _ = factories.order(db)
+    regulator = bearer(db, factories.user(db, "regulator"))
+
+    def ids(query):
+        res = client.get(f"/api/v1/orders?per_page=100&{query}", headers=regulator)
+        assert res.status_code == 200, res.json
+        return {o["id"] for o in res.json["items"]}
+
+    assert ids(f"unit_id={order.unit_id}") == {order.id}
+    assert ids(f"supplier_id={other.supplier_id}") == {other.id}
+    assert order.id in ids("status=confirmed") and other.id not in ids("status=confirmed")
+    res = client.get("/api/v1/orders?status=lost&unit_id=x", headers=regulator)
+    assert res.status_code == 400 and {"status", "unit_id"} <= set(res.json["errors"])
+    # a buyer's filter never widens the scope
+    res = client.get(f"/api/v1/orders?unit_id={other.unit_id}", headers=bearer(db, buyer))
+    assert res.json["items"] == []
