@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--offers", type=int, default=4)
     parser.add_argument("--units", type=int, default=4)
     parser.add_argument("--stock", type=int, default=200, help="starting stock per offer")
-    parser.add_argument("--budget", default="6000.00", help="amount of each budget line")
+    parser.add_argument("--budget", default="5000.00", help="amount of each budget line")
     args = parser.parse_args(argv)
 
     url = fresh_database()

@@ -11,7 +11,7 @@ from flask_login import LoginManager
 from flask_smorest import Api
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from mall import audit  # noqa: F401  (registers the append-only guard)
@@ -44,6 +44,9 @@ def _flatten(messages) -> dict:
         else:
             flat[location] = errors
     return flat
+
+
+DATABASE_BUSY = DomainError("系统繁忙，本次操作未保存，请稍后重试", code="database_busy", status=503)
 
 
 def wants_json() -> bool:
@@ -135,6 +138,11 @@ def _wire_session(app: Flask) -> None:
             response = error_response(Conflict("数据与已有记录冲突，请刷新后重试",
                                                code="integrity_conflict"))[0]
             response.status_code = 409
+        except OperationalError:
+            session.rollback()
+            log.warning("database busy at commit", exc_info=True)
+            response = error_response(DATABASE_BUSY)[0]
+            response.status_code = DATABASE_BUSY.status
         finally:
             session.close()
         if emitted and app.extensions["mall.config"].outbox_inline:
@@ -211,6 +219,13 @@ def _wire_errors(app: Flask) -> None:
         log.warning("integrity error", exc_info=err)
         return error_response(Conflict("数据与已有记录冲突，请刷新后重试",
                                        code="integrity_conflict"))
+
+    @app.errorhandler(OperationalError)
+    def database_busy(err: OperationalError):
+        # A lock wait that ran out (SQLite "database is locked"), a deadlock or serialisation
+        # failure (PostgreSQL): the transaction is rolled back, nothing was written.
+        log.warning("database busy", exc_info=err)
+        return error_response(DATABASE_BUSY)
 
     @app.errorhandler(CSRFError)
     def csrf_error(err: CSRFError):

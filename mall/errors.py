@@ -56,3 +56,12 @@ class RuleViolation(DomainError):
 
 def field_error(field: str, message: str, code: str = "validation_error") -> ValidationFailed:
     return ValidationFailed(message, code=code, errors={field: [message]})
+
+
+def messages(errors) -> list[str]:
+    """The plain messages of a (possibly nested) per-field error dict, for flash messages."""
+    if isinstance(errors, dict):
+        return [m for value in errors.values() for m in messages(value)]
+    if isinstance(errors, list | tuple):
+        return [m for value in errors for m in messages(value)]
+    return [str(errors)]

@@ -199,11 +199,12 @@ def bid_count(session: Session, calloff: CallOff) -> int:
         CallOffBid.calloff_id == calloff.id)) or 0
 
 
-def result_late(calloff: CallOff) -> bool:
+def result_late(calloff: CallOff, today=None) -> bool:
+    """Was (or is) the result notice later than its due date (2 working days)?"""
     if calloff.result_due_by is None:
         return False
     if calloff.result_published_at is None:
-        return local_today() > calloff.result_due_by
+        return (today or local_today()) > calloff.result_due_by
     return local_today(calloff.result_published_at) > calloff.result_due_by
 
 

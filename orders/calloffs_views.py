@@ -10,7 +10,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
-from mall.errors import DomainError
+from mall.clock import local_today
+from mall.errors import DomainError, messages
 from mall.roles import Role
 from mall.web import config, db, load, now, page_roles
 from orders import calloffs, rules
@@ -53,7 +54,7 @@ def _back(calloff_id: int):
 
 
 def _fail(err: DomainError, calloff_id: int):
-    details = "；".join(f"{k}: {v}" for k, v in err.errors.items())
+    details = "；".join(messages(err.errors))
     flash(f"操作未执行：{err.message}" + (f"（{details}）" if details else ""), "error")
     return _back(calloff_id)
 
@@ -169,7 +170,7 @@ def detail(calloff_id: int):
         turns=turns, member_names=member_names, supplier_names=supplier_names,
         notices=notices, now=moment, invited=calloffs.is_invited(
             session, calloff, getattr(current_user, "supplier_id", None)),
-        late=calloffs.result_late(calloff), methods=CALLOFF_METHOD_LABELS,
+        late=calloffs.result_late(calloff, local_today(moment)), methods=CALLOFF_METHOD_LABELS,
         decline_reasons=calloffs.DECLINE_REASONS, direct_reasons=calloffs.DIRECT_REASONS,
         payments=PAYMENT_METHOD_LABELS,
         agreed=my_member.price_for(calloff.item_id) if my_member else None)

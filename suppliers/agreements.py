@@ -721,6 +721,8 @@ def member_transition(session: Session, actor, member_id: int, action: str, *,
         check_owner(actor, agreement)
         if action in ("suspend", "remove") and reason_code not in MEMBER_REASONS:
             raise field_error("reason_code", "请选择有效的原因代码", code="reason_required")
+    if action in ("reinstate", "rejoin"):
+        reason_code = None  # a return needs no reason; the earlier one is in the audit log
     sources, target = MEMBER_TRANSITIONS[action]
     current = MemberStatus(member.status)
     if current not in sources:

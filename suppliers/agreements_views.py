@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from mall.clock import local_today
-from mall.errors import DomainError
+from mall.errors import DomainError, messages
 from mall.roles import Role
 from mall.web import db, load, now, page_roles
 from suppliers import agreements
@@ -45,7 +45,7 @@ def _field(name: str) -> str | None:
 
 
 def _fail(err: DomainError, agreement_id: int):
-    details = "；".join(f"{k}: {v}" for k, v in err.errors.items())
+    details = "；".join(messages(err.errors))
     flash(f"操作未执行：{err.message}" + (f"（{details}）" if details else ""), "error")
     return redirect(url_for("agreements.detail", agreement_id=agreement_id)), 303
 

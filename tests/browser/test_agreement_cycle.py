@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from mall.clock import local_today, to_local
 from mall.workdays import add_working_days
@@ -77,14 +78,14 @@ def test_solicitation_to_order(page, live_url, live_clock):
     page.get_by_role("button", name="开启响应文件").click()
     page.get_by_role("button", name="计算排名并确定入围").click()
     rows = page.locator("[data-testid=responses] tbody tr")
-    assert rows.count() == 3
+    expect(rows).to_have_count(3)
     outcomes = [rows.nth(i).locator("[data-testid=outcome]").inner_text() for i in range(3)]
     assert outcomes == ["入围", "入围", "淘汰"]
     assert "数智" in rows.nth(0).inner_text()  # small: 135 × 0.9 = 121.50 ranks first
     page.get_by_role("button", name="发布入围结果公告").click()
     assert page.locator("[data-testid=agreement-status]").inner_text() == "生效"
     members = page.locator("[data-testid=members] tbody tr")
-    assert members.count() == 2
+    expect(members).to_have_count(2)
 
     # 4. A buyer starts a 二次竞价 call-off with a deadline 4 working days away.
     bid_day = add_working_days(local_today(live_clock.now()), 4)
@@ -122,7 +123,7 @@ def test_solicitation_to_order(page, live_url, live_clock):
     assert page.locator("[data-testid=calloff-status]").inner_text() == "已成交"
     assert "联创" in page.locator("[data-testid=awarded]").inner_text()
     assert "¥11,850.00" in page.locator("[data-testid=awarded-total]").inner_text()
-    assert page.locator("[data-testid=result-notice]").count() == 1
+    expect(page.locator("[data-testid=result-notice]")).to_have_count(1)
     page.locator("[data-testid=order-link]").click()
     assert "¥11,850.00" in page.content()
     assert "A4 复印纸" in page.content()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import login_as
 
@@ -35,4 +36,4 @@ def test_operator_approves_a_pending_supplier(page, live_url):
     row.get_by_role("button", name="审核通过").click()
     assert "审核通过" in page.locator(".alert-success").inner_text()
     page.goto(f"{live_url}/operator/suppliers?status=active")
-    assert page.locator("tr", has_text="浙江新锐智能科技有限公司").count() == 1
+    expect(page.locator("tr", has_text="浙江新锐智能科技有限公司")).to_have_count(1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import login_as
 
@@ -30,7 +31,7 @@ def test_cart_checkout_confirm_ship_accept(page, live_url):
     page.goto(f"{live_url}/cart")
     assert title in page.locator("[data-testid=cart-line]").first.inner_text()
     page.click("[data-testid=to-checkout]")
-    assert page.locator("[data-testid=checkout-group]").count() == 1
+    expect(page.locator("[data-testid=checkout-group]")).to_have_count(1)
     line = page.locator("#budget_line_id option", has_text="办公设备购置").get_attribute("value")
     page.select_option("#budget_line_id", value=line)
     page.check("#pm-treasury")

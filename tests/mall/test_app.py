@@ -74,3 +74,25 @@ def test_audit_events_are_append_only(db):
     else:
         raise AssertionError("an audit event was rewritten")
     db.rollback()
+
+
+def test_a_database_lock_timeout_is_a_503_envelope_not_a_500(engine, db_url, tmp_path):
+    """SQLite's "database is locked" (or a PostgreSQL deadlock) answers 503 database_busy."""
+    from sqlalchemy.exc import OperationalError
+
+    from mall.app import create_app
+    from mall.config import Config
+
+    app = create_app(Config.from_env(database_url=db_url, testing=True, secret_key="t",
+                                     instance_path=tmp_path))
+
+    @app.get("/api/v1/_locked")
+    def locked():
+        raise OperationalError("UPDATE offers SET stock = stock - 1", {},
+                               Exception("database is locked"))
+
+    response = app.test_client().get("/api/v1/_locked")
+    assert response.status_code == 503
+    assert response.get_json()["code"] == "database_busy"
+    assert "稍后重试" in response.get_json()["message"]
+    app.extensions["mall.engine"].dispose()

@@ -130,10 +130,12 @@ def test_suggestions(client, db, shop):
     assert res.status_code == 400 and "q" in res.json["errors"]
 
 
-def test_index_status_is_for_operators(client, db, shop):
+def test_index_status_is_for_operators(client, db, shop, app_backend):
     operator = bearer(db, factories.user(db, Role.OPERATOR))
     body = client.get("/api/v1/search/status", headers=operator).json
-    assert body["backend"] == "embedded" and body["documents"] == 4
+    # The index may also hold offers other tests committed; the status reports its real count.
+    assert body["backend"] == "embedded"
+    assert body["documents"] == app_backend.count() >= len(shop)
     buyer = bearer(db, factories.user(db, Role.BUYER))
     res = client.get("/api/v1/search/status", headers=buyer)
     assert res.status_code == 403 and res.json["code"] == "role_forbidden"

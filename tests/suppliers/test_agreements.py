@@ -346,3 +346,13 @@ def test_membership_rows_are_unique_per_supplier(db):
         AgreementMember.agreement_id == agreement.id)) == 1
     assert db.scalar(select(func.count()).select_from(AgreementNotice).where(
         AgreementNotice.agreement_id == agreement.id, AgreementNotice.kind == "member")) == 1
+
+
+def test_reinstating_a_member_clears_the_reason(db):
+    agreement, agency_user, users = af.active_closed(db)
+    member = agreements.member_for(db, agreement.id, users[0].supplier_id)
+    agreements.member_transition(db, agency_user, member.id, "suspend", now=af.AFTER,
+                                 reason_code="quality_failure")
+    agreements.member_transition(db, agency_user, member.id, "reinstate", now=af.AFTER,
+                                 reason_code="other")
+    assert (member.status, member.status_reason_code) == ("active", None)

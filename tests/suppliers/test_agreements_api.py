@@ -248,3 +248,34 @@ def test_supplementary_solicitation_through_the_api(client, db, clock):
                       json={"response_deadline": (af.AFTER + timedelta(days=10)).isoformat()})
     assert res.status_code == 200 and res.json["status"] == "supplementing"
     assert res.json["round"] == 2
+
+
+def test_quality_scores_through_the_api(client, db, clock):
+    agency_user = af.agency(db)
+    agreement = af.published(db, agency_user, evaluation_method="quality")
+    users = [af.supplier_user(db) for _ in range(3)]
+    for user, price in zip(users, ("4500.00", "4600.00", "4700.00"), strict=True):
+        assert _respond(client, db, agreement, user, price).status_code == 201
+    url = f"/api/v1/agreements/{agreement.id}/scores"
+    ids = [r.id for r in db.scalars(select(AgreementResponse).where(
+        AgreementResponse.agreement_id == agreement.id).order_by(AgreementResponse.id))]
+    res = client.put(url, headers=bearer(db, agency_user),
+                     json={"scores": [{"response_id": ids[0], "score": "90"}]})
+    assert res.status_code == 409 and res.json["code"] == "not_evaluating"  # still sealed
+    clock.advance(days=3)
+    client.post(f"/api/v1/agreements/{agreement.id}/open", headers=bearer(db, agency_user))
+    for bad in ({"scores": [{"response_id": ids[0], "score": "101"}]}, {"scores": []},
+                {"scores": [{"response_id": 999999, "score": "50"}]}):
+        res = client.put(url, headers=bearer(db, agency_user), json=bad)
+        assert res.status_code == 400, bad
+    res = client.put(url, headers=bearer(db, af.agency(db)),
+                     json={"scores": [{"response_id": ids[0], "score": "90"}]})
+    assert res.status_code == 403
+    res = client.put(url, headers=bearer(db, agency_user), json={"scores": [
+        {"response_id": ids[0], "score": "70"}, {"response_id": ids[1], "score": "95"},
+        {"response_id": ids[2], "score": "88.5"}]})
+    assert res.status_code == 200
+    ranked = client.post(f"/api/v1/agreements/{agreement.id}/evaluate",
+                         headers=bearer(db, agency_user), json={}).json
+    assert [r["supplier_id"] for r in ranked] == [users[1].supplier_id, users[2].supplier_id,
+                                                  users[0].supplier_id]

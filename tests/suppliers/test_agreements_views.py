@@ -107,6 +107,7 @@ def test_response_above_the_maximum_is_refused_on_the_page(client, db, clock):
     assert res.status_code == 303
     page = client.get(res.headers["Location"]).get_data(as_text=True)
     assert "报价高于最高限制单价" in page
+    assert "（报价不得高于最高限制单价 ¥5,000.00）" in page  # the field message, flattened
     res = post(client, f"/agreements/{agreement.id}/respond",
                {f"price-{agreement.items[0].id}": "abc"})
     page = client.get(res.headers["Location"]).get_data(as_text=True)
