@@ -507,3 +507,14 @@ def test_payee_api_refused_for_buyers_and_bad_input(client, db, ex):
     assert r.status_code == 400 and "payee_account" in r.get_json()["errors"]
     db.refresh(contract)
     assert contract.payee_account != good["payee_account"]
+
+
+def test_finance_page_lists_failed_payments(app, client, db, ex):
+    order, buyer, _seller = delivered(db, ex)
+    run(db, down_executor(), step(db, "accept", order, buyer))
+    finance = factories.user(db, "finance")
+    login(client, finance.username, factories.PASSWORD)
+    html = client.get("/finance/instructions").get_data(as_text=True)
+    assert order.number in html and "无法连接支付服务" in html
+    html = client.get(f"/orders/{order.id}/payment").get_data(as_text=True)
+    assert "支付失败，可重试" in html and "重试" in html  # finance may retry too
