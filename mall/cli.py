@@ -123,7 +123,8 @@ def prepare_search(app) -> None:
 def jobs():
     """Run the clock jobs once: lift suspensions whose due date passed, expire stale offers,
     cancel orders the supplier did not confirm in time (releasing stock and budget),
-    re-authorise card holds that would lapse before the order is accepted."""
+    re-authorise card holds that would lapse before the order is accepted, resubmit payment
+    operations that failed because the provider was unreachable."""
     from catalog.offers import expire_stale
     from mall.clock import local_today, utcnow
     from suppliers.status import lift_expired
@@ -142,11 +143,13 @@ def jobs():
     cfg = current_app.extensions["mall.config"]
     with session_scope(_factory()) as session:
         reauth = payments.reauthorise_expiring(session, margin_days=cfg.card_reauth_margin_days)
-    if reauth and cfg.outbox_inline:
+        again = payments.retry_unreachable(session)
+    if (reauth or again) and cfg.outbox_inline:
         from mall.outbox import drain
 
         drain(_factory(), current_app.extensions["mall.dispatcher"])
     click.echo(f"即将过期、提交重新授权的公务卡预授权：{len(reauth)} 笔")
+    click.echo(f"支付服务曾不可达、重新提交的支付操作：{len(again)} 笔")
     from functools import partial
 
     from orders import calloffs, rules

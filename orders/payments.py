@@ -23,7 +23,7 @@ the provider is not repeated as a new charge) or, after a refusal (card declined
 rejected), opens the next attempt. Two submits of the same operation find the same entry.
 
 Treasury payments (国库集中支付) use the same ledger: their capture stays `awaiting` until
-finance staff confirm the instruction (`confirm_instruction`), which completes the payment.
+finance staff confirm the instruction (`decide_instruction`), which completes the payment.
 """
 
 from __future__ import annotations
@@ -304,6 +304,21 @@ def retry(session: Session, actor, order_id: int) -> list[int]:
     return ids
 
 
+def retry_unreachable(session: Session, *, now: datetime | None = None,
+                      min_age: timedelta = timedelta(minutes=5)) -> list[int]:
+    """`mall jobs`: operations that failed only because the provider was unreachable go again
+    by themselves (same key), `min_age` after the failed attempt."""
+    cutoff = (now or utcnow()) - min_age
+    ids = []
+    for entry in session.scalars(select(PaymentEntry).where(
+            PaymentEntry.status == E.FAILED.value, PaymentEntry.retryable.is_(True),
+            PaymentEntry.completed_at <= cutoff).order_by(PaymentEntry.id).with_for_update()):
+        entry.status = E.PENDING.value
+        emit(session, TOPIC, entry.id)
+        ids.append(entry.id)
+    return ids
+
+
 def reauthorise_expiring(session: Session, *, now: datetime | None = None,
                          margin_days: int = 2) -> list[int]:
     """`mall jobs`: card holds that lapse within `margin_days` on orders not yet accepted get
@@ -396,6 +411,7 @@ def record_failure(session: Session, entry: PaymentEntry, payment: Payment, mess
     entry.status = E.FAILED.value
     entry.retryable = retryable
     entry.error = message[:2000]
+    entry.completed_at = utcnow()  # when the attempt ended (see retry_unreachable)
     payment.last_error = f"{entry.kind_label}失败：{message}"[:2000]
     if entry.kind == K.AUTHORISE.value:
         payment.status = P.FAILED.value

@@ -473,3 +473,22 @@ def test_lapsed_hold_at_capture_is_held_again_then_captured(db, ex, localstripe)
     assert order.status == "paid"
     assert intent(localstripe, payment.provider_ref)["status"] == "succeeded"
     assert db.get(PaymentEntry, retried[1]).idempotency_key == f"order-{order.id}-capture-2"
+
+
+def test_mall_jobs_resubmits_operations_that_met_an_unreachable_provider(app, db, ex,
+                                                                        localstripe):
+    from mall.cli import main
+
+    order, buyer, _seller = delivered(db, ex)
+    ids = step(db, "accept", order, buyer)
+    run(db, down_executor(), ids)
+    entry = db.get(PaymentEntry, ids[0])
+    assert payments.retry_unreachable(db) == []  # too recent
+    entry.completed_at = utcnow() - timedelta(minutes=10)
+    db.flush()
+    result = app.test_cli_runner().invoke(main, ["jobs"])
+    assert result.exit_code == 0, result.output
+    assert "重新提交的支付操作：1 笔" in result.output
+    db.expire_all()
+    assert db.get(PaymentEntry, ids[0]).status == "succeeded"
+    assert order.status == "paid"
