@@ -29,6 +29,7 @@ from orders.models import (
     Contract,
     InstructionStatus,
     Order,
+    Payment,
     TreasuryInstruction,
 )
 from orders.payment_schemas import DecisionIn, FinancingIn, InstructionQuery, PayeeIn, RefundIn
@@ -104,8 +105,11 @@ def finance_instructions():
     if args.get("status"):
         query = query.where(TreasuryInstruction.status == args["status"])
     page = paginate(db(), query, args["page"], args["per_page"])
+    failing = db().scalars(select(Payment).where(Payment.last_error.is_not(None))
+                           .order_by(Payment.updated_at.desc()).limit(50))
     return render_template("orders/finance_instructions.html", page=page, args=args,
-                           labels=INSTRUCTION_STATUS_LABELS, statuses=list(InstructionStatus))
+                           labels=INSTRUCTION_STATUS_LABELS, statuses=list(InstructionStatus),
+                           failing=list(failing))
 
 
 @bp.post("/finance/instructions/<int:instruction_id>/<any(confirm, reject):decision>")

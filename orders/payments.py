@@ -43,7 +43,7 @@ from mall.errors import Conflict, DomainError, Forbidden, NotFound, field_error
 from mall.money import to_money
 from mall.outbox import OutboxEvent, emit
 from mall.roles import Role
-from orders import flow, treasury
+from orders import contracts, flow, treasury
 from orders.gateway import GatewayError, GatewayResult, PaymentGateway, ResultStatus
 from orders.models import (
     EntryKind,
@@ -128,6 +128,13 @@ def request(session: Session, actor, payment: Payment, kind: EntryKind, amount: 
     latest = _latest(session, payment, kind.value)
     if latest is not None and (latest.status != E.FAILED.value or latest.retryable):
         return latest
+    return next_entry(session, actor, payment, kind, amount)
+
+
+def next_entry(session: Session, actor, payment: Payment, kind: EntryKind, amount: Decimal
+               ) -> PaymentEntry:
+    """The next attempt of `kind` (key `order-<id>-<kind>-<n+1>`), pending, emitted."""
+    latest = _latest(session, payment, kind.value)
     seq = (latest.seq + 1) if latest is not None else 1
     entry = PaymentEntry(payment_id=payment.id, kind=kind.value, seq=seq,
                          amount=to_money(amount), status=E.PENDING.value,
@@ -167,8 +174,6 @@ def after_transition(session: Session, actor, order: Order, action: str, *,
     accept (pass/partial) → capture the accepted amount (a partial capture releases the rest);
     fail_acceptance, cancel, refuse, confirm_return → void the hold, or refund what was taken.
     """
-    from orders import contracts  # contracts reads the ledger's neighbours, not the reverse
-
     ids: list[int] = []
     if action == "accept" and order.status == OrderStatus.ACCEPTANCE_FAILED.value:
         action = "fail_acceptance"  # flow.accept records a failed acceptance this way
@@ -183,9 +188,10 @@ def after_transition(session: Session, actor, order: Order, action: str, *,
         payment = get_payment(session, order.id, lock=True)
         if payment is None:
             return ids
-        remaining = payment.captured_amount - payment.refunded_amount
+        remaining = payment.captured_amount - payment.refunded_amount - _refunding(session,
+                                                                                     payment)
         if remaining > 0:
-            ids.append(request(session, actor, payment, K.REFUND, remaining).id)
+            ids.append(_refund_entry(session, actor, payment, remaining, f"on-{action}").id)
         elif _authorised(session, payment):
             _drop_open(session, payment,
                        (K.AUTHORISE.value, K.CAPTURE.value, K.REAUTHORISE.value),
@@ -212,27 +218,49 @@ def refund(session: Session, actor, order_id: int, *, amount: Decimal, reason: s
     payment = get_payment(session, order.id, lock=True)
     if payment is None or payment.captured_amount <= 0:
         raise Conflict("该订单没有已支付的款项，无法退款", code="nothing_to_refund")
-    key = f"order-{order.id}-refund-{client_key}"
-    existing = session.scalar(select(PaymentEntry).where(PaymentEntry.idempotency_key == key))
+    existing = session.scalar(select(PaymentEntry).where(
+        PaymentEntry.idempotency_key == _refund_key(order.id, f"c-{client_key}")))
     if existing is not None:
         return existing
     amount = to_money(amount)
-    in_flight = session.scalar(select(func.coalesce(func.sum(PaymentEntry.amount), 0)).where(
-        PaymentEntry.payment_id == payment.id, PaymentEntry.kind == K.REFUND.value,
-        PaymentEntry.status.in_(OPEN_ENTRY)))
-    left = payment.captured_amount - payment.refunded_amount - Decimal(in_flight)
+    left = payment.captured_amount - payment.refunded_amount - _refunding(session, payment)
     if amount <= 0 or amount > left:
         raise field_error("amount", f"退款金额应大于 0 且不超过可退金额 ¥{left:,.2f}")
+    entry = _refund_entry(session, actor, payment, amount, f"c-{client_key}")
+    audit.record(session, actor, "payment.refund_reason", "payment", payment.id,
+                 after={"entry": entry.id, "reason": reason})
+    return entry
+
+
+def _refund_key(order_id: int, suffix: str) -> str:
+    return f"order-{order_id}-refund-{suffix}"
+
+
+def _refunding(session: Session, payment: Payment) -> Decimal:
+    """Refunds asked for and not yet done (pending, or awaiting finance)."""
+    return Decimal(session.scalar(select(func.coalesce(func.sum(PaymentEntry.amount), 0)).where(
+        PaymentEntry.payment_id == payment.id, PaymentEntry.kind == K.REFUND.value,
+        PaymentEntry.status.in_(OPEN_ENTRY))))
+
+
+def _refund_entry(session: Session, actor, payment: Payment, amount: Decimal, suffix: str
+                  ) -> PaymentEntry:
+    """A refund keyed by its cause (the client's key, or the order action): the same cause
+    refunds once; several causes may refund parts of the captured amount."""
+    key = _refund_key(payment.order_id, suffix)
+    existing = session.scalar(select(PaymentEntry).where(PaymentEntry.idempotency_key == key))
+    if existing is not None:
+        return existing
     seq = (session.scalar(select(func.count()).where(
         PaymentEntry.payment_id == payment.id, PaymentEntry.kind == K.REFUND.value)) or 0) + 1
-    entry = PaymentEntry(payment_id=payment.id, kind=K.REFUND.value, seq=seq, amount=amount,
-                         status=E.PENDING.value, idempotency_key=key, attempts=0,
-                         retryable=False, actor_id=getattr(actor, "id", None))
+    entry = PaymentEntry(payment_id=payment.id, kind=K.REFUND.value, seq=seq,
+                         amount=to_money(amount), status=E.PENDING.value, idempotency_key=key,
+                         attempts=0, retryable=False, actor_id=getattr(actor, "id", None))
     session.add(entry)
     session.flush()
     emit(session, TOPIC, entry.id)
     audit.record(session, actor, "payment.refund_requested", "payment", payment.id,
-                 after={"entry": entry.id, "amount": amount, "reason": reason, "key": key})
+                 after={"entry": entry.id, "amount": entry.amount, "key": key})
     return entry
 
 
@@ -252,16 +280,23 @@ def retry(session: Session, actor, order_id: int) -> list[int]:
             entry.error = None
             emit(session, TOPIC, entry.id)
             ids.append(entry.id)
-    if not ids:
-        for kind in (K.AUTHORISE, K.CAPTURE):
+    live = order.status in (OrderStatus.CONFIRMED.value, OrderStatus.SHIPPED.value,
+                            OrderStatus.DELIVERED.value, OrderStatus.ACCEPTED.value)
+    if not ids and live:
+        card = payment.provider == "stripe"
+        for kind in (K.AUTHORISE, K.REAUTHORISE, K.CAPTURE):
             latest = _latest(session, payment, kind.value)
-            if latest is not None and latest.status == E.FAILED.value and not latest.retryable \
-                    and not (latest.error or "").startswith("订单已终止"):
-                ids.append(request(session, actor, payment, kind, latest.amount).id)
-        if payment.status == P.FAILED.value and not ids \
-                and order.status in (OrderStatus.CONFIRMED.value, OrderStatus.SHIPPED.value,
-                                     OrderStatus.DELIVERED.value, OrderStatus.ACCEPTED.value):
-            ids.append(request(session, actor, payment, K.REAUTHORISE, order.total).id)
+            if latest is None or latest.status != E.FAILED.value or latest.retryable \
+                    or (latest.error or "").startswith("订单已终止"):
+                continue
+            if kind is K.CAPTURE and card and payment.provider_ref:
+                # a refused capture usually means the hold lapsed: hold again, then capture
+                ids.append(next_entry(session, actor, payment, K.REAUTHORISE,
+                                      payment.authorised_amount or latest.amount).id)
+            ids.append(next_entry(session, actor, payment, kind, latest.amount).id)
+        if not ids and payment.status == P.FAILED.value and payment.provider_ref:
+            # the hold lapsed (webhook): authorise again on the same card
+            ids.append(next_entry(session, actor, payment, K.REAUTHORISE, order.total).id)
     if not ids:
         raise Conflict("没有可重试的支付操作", code="nothing_to_retry")
     payment.last_error = None
@@ -288,17 +323,8 @@ def reauthorise_expiring(session: Session, *, now: datetime | None = None,
             PaymentEntry.payment_id == payment.id, PaymentEntry.status.in_(OPEN_ENTRY)))
         if open_:
             continue
-        latest = _latest(session, payment, K.REAUTHORISE.value)
-        seq = (latest.seq + 1) if latest is not None else 1
-        entry = PaymentEntry(payment_id=payment.id, kind=K.REAUTHORISE.value, seq=seq,
-                             amount=payment.authorised_amount, status=E.PENDING.value,
-                             idempotency_key=idempotency_key(payment.order_id,
-                                                             K.REAUTHORISE.value, seq),
-                             attempts=0, retryable=False)
-        session.add(entry)
-        session.flush()
-        emit(session, TOPIC, entry.id)
-        ids.append(entry.id)
+        ids.append(next_entry(session, None, payment, K.REAUTHORISE,
+                              payment.authorised_amount).id)
     return ids
 
 

@@ -1,5 +1,5 @@
-"""The money path in real Chromium, against the real localstripe: checkout with 公务卡 →
-supplier confirms (card authorised), ships, delivers → buyer accepts → payment captured →
+"""The money path in real Chromium, against the real localstripe: search → cart → checkout
+with 公务卡 → supplier confirms (card authorised), ships, delivers → buyer accepts → payment captured →
 contract PDF downloads; and 国库集中支付: finance confirms the instruction → order paid."""
 
 from __future__ import annotations
@@ -11,14 +11,22 @@ import pytest
 from tests.browser.conftest import login_as
 
 pytestmark = pytest.mark.browser
+SUPPLIER_NAME = "杭州联创信息技术有限公司"
 
 
 def place_order(page, live_url, method: str) -> str:
-    """Buyer: an offer from an earlier order → cart → checkout; returns the order number."""
+    """Buyer: search for a product 杭州联创 (the `supplier` account) sold them before, pick
+    that supplier's offer in the results → cart → checkout; returns the order number."""
     login_as(page, live_url, "buyer")
     page.goto(f"{live_url}/orders?status=completed")
     page.locator("[data-testid=order-row] a").first.click()
-    page.locator("table a[href^='/offers/']").first.click()
+    title = page.locator("table a[href^='/offers/']").first.inner_text()
+    page.locator("[data-testid=search-box]").fill(" ".join(title.split()[:2]))  # brand model
+    page.click("[data-testid=search-submit]")
+    page.locator("[data-testid=results]").wait_for()
+    card = page.locator("[data-testid=result], [data-testid=slot]").filter(
+        has_text=SUPPLIER_NAME).first
+    card.locator("[data-testid=offer-link]").click()
     form = page.locator("[data-testid=add-to-cart]")
     form.locator("input[name=quantity]").fill("1")
     form.get_by_role("button", name="加入购物车").click()

@@ -414,3 +414,107 @@ def test_stripe_down_during_the_request_then_retry_through_the_outbox(app, clien
     charge = intent(localstripe, payment.provider_ref)["latest_charge"]
     assert charge["captured"] is True and charge["amount_refunded"] == 0
     assert refunds(localstripe, payment.provider_ref) == []
+
+
+def test_finance_home_and_nav(client, db):
+    finance = factories.user(db, "finance")
+    login(client, finance.username, factories.PASSWORD)
+    html = client.get("/").get_data(as_text=True)
+    assert "国库支付工作台" in html and "/finance/instructions" in html
+    assert "财政支付" in html  # role label in the navbar
+
+
+# --- more refusals and bad input ----------------------------------------------------------------
+
+def test_pages_refuse_the_wrong_roles(client, db, ex):
+    order, buyer, seller = delivered(db, ex, payment_method="treasury")
+    run(db, ex, step(db, "accept", order, buyer))
+    instruction = db.scalar(select(TreasuryInstruction).where(
+        TreasuryInstruction.order_id == order.id))
+    contract = db.scalar(select(Contract).where(Contract.order_id == order.id))
+    login(client, buyer.username, factories.PASSWORD)
+    token = csrf_token(client, "/")
+    assert client.get("/supplier/contracts").status_code == 403
+    assert client.get(f"/finance/orders/{order.id}/refund").status_code == 403
+    assert client.post(f"/finance/instructions/{instruction.id}/confirm",
+                       data={"csrf_token": token}).status_code == 403
+    assert client.get(f"/supplier/contracts/{contract.id}/payee").status_code == 403
+    client.post("/logout", data={"csrf_token": token})
+    other, _ = factories.buyer_with_budget(db)
+    login(client, other.username, factories.PASSWORD)
+    assert client.get(f"/orders/{order.id}/payment").status_code == 404
+    db.expire_all()
+    assert instruction.status == "pending"
+
+
+def test_forms_refuse_bad_input_and_write_nothing(client, db, ex):
+    order, buyer, seller = delivered(db, ex, payment_method="treasury")
+    run(db, ex, step(db, "accept", order, buyer))
+    instruction = db.scalar(select(TreasuryInstruction).where(
+        TreasuryInstruction.order_id == order.id))
+    finance = factories.user(db, "finance")
+    login(client, finance.username, factories.PASSWORD)
+    token = csrf_token(client, "/finance/instructions")
+    r = client.post(f"/finance/instructions/{instruction.id}/reject",
+                    data={"csrf_token": token, "reason": "   "})
+    assert r.status_code == 400 and "请填写原因" in r.get_data(as_text=True)
+    r = client.post(f"/finance/instructions/{instruction.id}/reject",
+                    data={"csrf_token": token, "reason": "x" * 501})
+    assert r.status_code == 400
+    r = client.post(f"/finance/instructions/{instruction.id}/confirm",
+                    data={"csrf_token": token, "unexpected": "1"})
+    assert r.status_code == 400
+    db.expire_all()
+    assert instruction.status == "pending" and order.status == "accepted"
+    client.post("/logout", data={"csrf_token": token})
+    login(client, buyer.username, factories.PASSWORD)
+    token = csrf_token(client, f"/orders/{order.id}/payment")
+    entries = count(db, PaymentEntry)
+    r = client.post(f"/orders/{order.id}/payment/retry",
+                    data={"csrf_token": token, "unexpected": "1"})
+    assert r.status_code == 400 and count(db, PaymentEntry) == entries
+
+
+def test_payee_page_bad_input(client, db, ex):
+    order, _buyer, seller = delivered(db, ex)
+    contract = db.scalar(select(Contract).where(Contract.order_id == order.id))
+    login(client, seller.username, factories.PASSWORD)
+    url = f"/supplier/contracts/{contract.id}/payee"
+    token = csrf_token(client, url)
+    r = client.post(url, data={"csrf_token": token, "payee_bank": "", "payee_account": "12"})
+    assert r.status_code == 400
+    errors = r.get_data(as_text=True)
+    assert "此项为必填项" in errors and "银行账号应为" in errors
+    db.refresh(contract)
+    assert contract.payee_account != "12"
+
+
+def test_webhook_signed_but_malformed_event_is_400(client, db):
+    for payload in (b"{}", b"not json"):
+        headers = {"Stripe-Signature": signature_header(payload, WEBHOOK_SECRET),
+                   "Content-Type": "application/json"}
+        r = client.post(WEBHOOK, data=payload, headers=headers)
+        assert r.status_code == 400, payload
+
+
+def test_payee_api_refused_for_buyers_and_bad_input(client, db, ex):
+    order, buyer, seller = delivered(db, ex)
+    contract = db.scalar(select(Contract).where(Contract.order_id == order.id))
+    url = f"/api/v1/contracts/{contract.id}/payee"
+    good = {"payee_bank": "农业银行", "payee_account": "6222000011112222"}
+    assert client.put(url, json=good, headers=bearer(db, buyer)).status_code == 403
+    r = client.put(url, json={"payee_bank": "农业银行"}, headers=bearer(db, seller))
+    assert r.status_code == 400 and "payee_account" in r.get_json()["errors"]
+    db.refresh(contract)
+    assert contract.payee_account != good["payee_account"]
+
+
+def test_finance_page_lists_failed_payments(app, client, db, ex):
+    order, buyer, _seller = delivered(db, ex)
+    run(db, down_executor(), step(db, "accept", order, buyer))
+    finance = factories.user(db, "finance")
+    login(client, finance.username, factories.PASSWORD)
+    html = client.get("/finance/instructions").get_data(as_text=True)
+    assert order.number in html and "无法连接支付服务" in html
+    html = client.get(f"/orders/{order.id}/payment").get_data(as_text=True)
+    assert "支付失败，可重试" in html and "重试" in html  # finance may retry too

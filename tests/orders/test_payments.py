@@ -428,3 +428,48 @@ def test_cancel_while_authorisation_failed_holds_nothing_and_is_not_retried(db, 
     assert auth.status == "failed" and not auth.retryable
     with pytest.raises(Conflict):
         payments.retry(db, buyer, order.id)
+
+
+def test_a_return_of_captured_money_refunds_the_rest_once(db, ex, localstripe):
+    """The order flow has no return after payment yet; the ledger already answers one
+    (called here directly) by refunding what is left, once."""
+    order, buyer, seller = delivered(db, ex)
+    run(db, ex, step(db, "accept", order, buyer))
+    finance = factories.user(db, "finance")
+    run(db, ex, [payments.refund(db, finance, order.id, amount=Decimal("2.00"), reason="部分退货",
+                                 client_key="part").id])
+    ids = payments.after_transition(db, seller, order, "confirm_return")
+    assert payments.after_transition(db, seller, order, "confirm_return") == []
+    run(db, ex, ids)
+    payment = payments.get_payment(db, order.id)
+    assert payment.status == "refunded" and payment.refunded_amount == order.total
+    entry = db.get(PaymentEntry, ids[0])
+    assert entry.idempotency_key == f"order-{order.id}-refund-on-confirm_return"
+    assert sorted(r["amount"] for r in refunds(localstripe, payment.provider_ref)) == \
+        sorted([200, int(order.total * 100) - 200])
+
+
+def test_lapsed_hold_at_capture_is_held_again_then_captured(db, ex, localstripe):
+    import requests
+
+    order, buyer, _seller = delivered(db, ex)
+    payment = payments.get_payment(db, order.id)
+    old = payment.provider_ref
+    # the provider drops the hold (Stripe cancels card holds after 7 days)
+    requests.post(f"{localstripe}/v1/payment_intents/{old}/cancel",
+                  headers={"Authorization": "Bearer sk_test_local"}, timeout=10
+                  ).raise_for_status()
+    ids = step(db, "accept", order, buyer)
+    run(db, ex, ids)
+    capture = db.get(PaymentEntry, ids[0])
+    assert capture.status == "failed" and not capture.retryable
+    assert order.status == "accepted"
+    retried = payments.retry(db, buyer, order.id)
+    kinds = [db.get(PaymentEntry, i).kind for i in retried]
+    assert kinds == ["reauthorise", "capture"]
+    run(db, ex, retried)
+    db.refresh(payment)
+    assert payment.status == "captured" and payment.provider_ref != old
+    assert order.status == "paid"
+    assert intent(localstripe, payment.provider_ref)["status"] == "succeeded"
+    assert db.get(PaymentEntry, retried[1]).idempotency_key == f"order-{order.id}-capture-2"
