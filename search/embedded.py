@@ -42,7 +42,7 @@ from search.query import (
     price_cents,
 )
 
-SCHEMA_VERSION = 2  # bump when the layout changes: older files are replaced by empty ones
+SCHEMA_VERSION = 3  # bump when the layout changes: older files are replaced by empty ones
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
     offer_id INTEGER PRIMARY KEY,
@@ -137,8 +137,10 @@ def _payload_row(doc: dict) -> tuple:
 def _tags(doc: dict) -> str:
     """Flags the FTS index can exclude or require without reading `docs` row by row:
     `hidden` — a mandatory-green category and no certificate at all (buyers never see it);
-    `s832` — an 832 supplier. The exact filters in `docs` still apply afterwards."""
-    tags = []
+    `s832` — an 832 supplier; `c<code>` — the category; `r<prefix>` / `rall` — delivery
+    regions. The exact filters in `docs` still apply afterwards."""
+    tags = [f"c{doc['category_code'].lower()}"]
+    tags += ["rall" if r == "*" else f"r{r}" for r in doc["delivery_regions"]]
     if doc["mandatory_green"] and not (doc["energy_until"] or doc["environment_until"]):
         tags.append("hidden")
     if doc["is_832"]:
@@ -361,6 +363,12 @@ class EmbeddedBackend:
 
     @staticmethod
     def _with_tags(expr: str, q: SearchQuery) -> str:
+        if q.category_codes:
+            codes = " OR ".join(f'"c{c.lower()}"' for c in q.category_codes)
+            expr = f"({expr}) AND tags : ({codes})"
+        if q.region:
+            regions = ["rall", f"r{q.region[:2]}", f"r{q.region[:4]}", f"r{q.region}"]
+            expr = f"({expr}) AND tags : ({' OR '.join(regions)})"
         if q.only_832 or q.province or q.county:
             expr = f'({expr}) AND tags : "s832"'
         if q.hide_uncertified_mandatory:
@@ -394,13 +402,15 @@ class EmbeddedBackend:
                    f"WHERE 1{filters} ORDER BY d.offer_id DESC LIMIT :limit")
             return conn.execute(sql, {**params, "limit": MAX_HITS + 1}).rowcount > MAX_HITS
         taken = 0
-        for tier, expr in enumerate((_fts_expression(clauses, title_only=True),
-                                     _fts_expression(clauses))):
+        in_title = _fts_expression(clauses, title_only=True)
+        # Tier 0: every word in the title; tier 1: the other matches (FTS5 subtracts the
+        # title matches itself, so no offer is looked up twice).
+        tiers = (in_title, f"({_fts_expression(clauses)}) NOT ({in_title})")
+        for tier, expr in enumerate(tiers):
             expr = self._with_tags(expr, q)
             sql = (f"INSERT INTO temp.hits SELECT {columns.format(tier=tier)} FROM fts "
                    f"JOIN docs d ON d.offer_id = fts.rowid WHERE fts MATCH :match{filters}"
-                   + (" AND d.offer_id NOT IN (SELECT offer_id FROM temp.hits)" if tier else "")
-                   + " ORDER BY fts.rowid DESC LIMIT :limit")
+                   " ORDER BY fts.rowid DESC LIMIT :limit")
             taken += conn.execute(sql, {**params, "match": expr,
                                         "limit": MAX_HITS + 1 - taken}).rowcount
             if taken > MAX_HITS:

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
+from mall.config import Config
 from search import embedded
+from search.backend import make_backend
+from search.elastic import ElasticBackend
 from search.embedded import EmbeddedBackend
 from search.query import SearchQuery
 from tests.search.conftest import doc
@@ -45,3 +50,16 @@ def test_an_index_of_an_older_layout_is_replaced_by_an_empty_one(tmp_path, synon
     conn.close()
     again = EmbeddedBackend(tmp_path, synonyms=synonyms)
     assert again.count() == 0 and again._current_name() != path.name
+
+
+def test_the_app_config_picks_the_backend(tmp_path, synonyms):
+    cfg = Config.from_env(instance_path=tmp_path, search_backend="elasticsearch",
+                          elasticsearch_url="http://127.0.0.1:9", elasticsearch_index="mall")
+    es = make_backend(cfg, synonyms)
+    assert isinstance(es, ElasticBackend) and es.alias == "mall"
+    cfg.search_backend = "embedded"
+    assert isinstance(make_backend(cfg, synonyms), EmbeddedBackend)
+    assert (tmp_path / "search" / "CURRENT").exists()
+    cfg.search_backend = "solr"
+    with pytest.raises(ValueError):
+        make_backend(cfg, synonyms)
