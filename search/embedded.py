@@ -30,6 +30,7 @@ from pathlib import Path
 
 from search import analysis
 from search.analysis import Clause, Synonyms
+from search.backend import SearchUnavailable
 from search.query import (
     PRICE_BUCKETS,
     SIZES,
@@ -184,7 +185,7 @@ class EmbeddedBackend:
 
     def _empty_index(self) -> str:
         name = self._new_file_name()
-        conn = self._open(self.directory / name)
+        conn = self._open(self.directory / name, create=True)
         conn.executescript(INDEXES)
         conn.close()
         return name
@@ -203,8 +204,12 @@ class EmbeddedBackend:
         return self._pointer.read_text(encoding="utf-8").strip()
 
     @staticmethod
-    def _open(path: Path) -> sqlite3.Connection:
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    def _open(path: Path, *, create: bool = False) -> sqlite3.Connection:
+        """Open an index file; only new files are created (a file removed after two quick
+        rebuilds must not come back empty)."""
+        mode = "rwc" if create else "rw"
+        conn = sqlite3.connect(f"file:{path}?mode={mode}", uri=True, isolation_level=None,
+                               check_same_thread=False, timeout=30)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA temp_store=MEMORY")
@@ -221,12 +226,20 @@ class EmbeddedBackend:
         local = self._local
         stamp = self._pointer.stat().st_mtime_ns
         if getattr(local, "stamp", None) != stamp:
-            name = self._current_name()
-            if getattr(local, "name", None) != name:
+            for _attempt in range(3):  # the pointer may move on while we open the file
+                name = self._current_name()
+                if getattr(local, "name", None) == name:
+                    break
+                try:
+                    conn = self._open(self.directory / name)
+                except sqlite3.OperationalError:
+                    continue
                 if getattr(local, "conn", None) is not None:
                     local.conn.close()
-                local.conn = self._open(self.directory / name)
-                local.name = name
+                local.conn, local.name = conn, name
+                break
+            if getattr(local, "conn", None) is None:
+                raise SearchUnavailable("检索索引文件不存在，请运行 mall reindex")
             local.stamp = stamp
         return local.conn
 
@@ -276,7 +289,7 @@ class EmbeddedBackend:
     def reindex(self, chunks: Iterable[list[dict]]) -> int:
         name = self._new_file_name()
         path = self.directory / name
-        conn = self._open(path)
+        conn = self._open(path, create=True)
         count = 0
         try:
             conn.execute("BEGIN")

@@ -63,3 +63,38 @@ def test_the_app_config_picks_the_backend(tmp_path, synonyms):
     cfg.search_backend = "solr"
     with pytest.raises(ValueError):
         make_backend(cfg, synonyms)
+
+
+def test_searches_in_other_threads_never_see_a_half_built_index(tmp_path, synonyms):
+    import threading
+
+    backend = EmbeddedBackend(tmp_path, synonyms=synonyms)
+    generation = [[doc(f"复印纸 第{g}代 {i}", product_id=7000 + i) for i in range(30)]
+                  for g in range(4)]
+    backend.index(generation[0])
+    seen: list[int] = []
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def reader():
+        try:
+            while not done.is_set():
+                seen.append(backend.search(SearchQuery(text="复印纸", per_page=50)).total_offers)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            backend.close()
+
+    threads = [threading.Thread(target=reader) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for g in range(1, 4):
+        backend.reindex([generation[g][:15], generation[g][15:]])
+    done.set()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert seen and set(seen) == {30}  # always a complete index, old or new
+    titles = {g.hit.doc["title"] for g in backend.search(SearchQuery(text="复印纸",
+                                                                    per_page=50)).groups}
+    assert titles == {d["title"] for d in generation[3]}
