@@ -1,6 +1,6 @@
 """Benchmark of search (商品检索): index build throughput and query latency with facets.
 
-    .venv/bin/python bench/search.py [--offers 200000] [--queries 1200] [--backend embedded]
+    .venv/bin/python bench/search.py [--offers 200000] [--queries 1200]
 
 Builds a fresh SQLite catalogue of N active offers with realistic Chinese titles (about
 20 categories of office, IT, appliance and 832 farm goods, ~300 suppliers, several offers
@@ -10,7 +10,8 @@ per product, green certificates), then:
 2. runs a fixed mix of queries (Chinese words, pinyin and initials, synonyms, two-word
    queries, filters, sorts, page 2), each through `search.web.run` exactly as the
    /api/v1/search endpoint does (argument schema, query building, search with every
-   facet, grouping, priority slots, presentation), as a buyer; prints p50/p95/p99;
+   facet, grouping, priority slots, presentation), as a buyer; prints p50/p95/p99 of
+   wall-clock time and of CPU time (the machine may be shared: both are shown);
 3. runs the same texts as raw FTS5 SQL (MATCH … ORDER BY rank LIMIT 20, no filters, no
    facets, no grouping) as a baseline, and the ratio between the two p95s.
 The last line is one JSON object with the figures.

@@ -25,7 +25,7 @@ from __future__ import annotations
 import random
 import statistics
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
@@ -792,6 +792,14 @@ class _Seeder:
             value = ["*"] if roll < 0.6 else [province, "31", "32", "33"]
         return offers.parse_regions(value)
 
+    def refreshed(self, created: datetime, age: int, hours: int) -> datetime:
+        """When the supplier last confirmed the price: old listings were re-confirmed within
+        the last 150 days, so `mall jobs` (180-day expiry) leaves the demo catalogue on sale."""
+        updated = min(created + timedelta(hours=hours), self.now)
+        if age > 150:
+            updated = self.now - timedelta(days=age % 150, hours=hours)
+        return updated
+
     def offer(self, listed: Listed, supplier, *, price: Decimal, status: S, title: str | None = None,
               claims_green: bool | None = None, cert: dict | None | bool = True,
               recent: bool = False, path: list | None = None, product=None) -> Offer:
@@ -817,7 +825,7 @@ class _Seeder:
                   lead_time_days=lead, warranty_months=warranty,
                   claims_green=bool(use_cert) if claims_green is None else claims_green,
                   status=status.value, created_at=created,
-                  updated_at=min(created + timedelta(hours=rng.randint(1, 72)), self.now))
+                  updated_at=self.refreshed(created, age, rng.randint(1, 72)))
         if use_cert:
             o.certificates.append(Certificate(**use_cert))
         self.session.add(o)

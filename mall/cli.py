@@ -229,8 +229,8 @@ def check_index(repair: bool):
     from search import sync
 
     backend = current_app.extensions["search.backend"]()
+    drift = sync.check(_factory(), backend)
     with session_scope(_factory()) as session:
-        drift = sync.check(session, backend)
         click.echo(f"检索后端：{backend.name}；应有文档 {drift.expected}，已索引 {drift.indexed}，"
                    f"待投递事件 {drift.outbox_pending}")
         for label, ids in (("缺失", drift.missing), ("过期", drift.stale), ("多余", drift.extra)):

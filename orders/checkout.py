@@ -31,8 +31,8 @@ from mall.clock import local_today, utcnow
 from mall.errors import Conflict, Forbidden, NotFound, field_error
 from mall.money import to_money
 from mall.roles import Role
+from mall.workdays import add_working_days
 from orders import budget, cart, rules
-from orders.flow import add_working_days
 from orders.models import (
     BudgetLine,
     BudgetUnit,

@@ -25,7 +25,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-import chinese_calendar
 from sqlalchemy import Select, false, select, update
 from sqlalchemy.orm import Session
 
@@ -85,27 +84,6 @@ OPEN_STATES = frozenset(set(S) - {S.REFUSED, S.CANCELLED, S.RETURNED, S.COMPLETE
 
 class OrderTransitionRefused(Conflict):
     code = "order_transition_refused"
-
-
-# --- working days (工作日, with the State Council's adjusted days) ---------------------------
-
-def is_workday(day: date) -> bool:
-    """A Chinese working day; years the calendar package does not know fall back to Mon–Fri."""
-    try:
-        return chinese_calendar.is_workday(day)
-    except NotImplementedError:
-        return day.weekday() < 5
-
-
-def add_working_days(start: date, days: int) -> date:
-    """The date `days` working days after `start` (start itself does not count)."""
-    current = start
-    left = days
-    while left > 0:
-        current += timedelta(days=1)
-        if is_workday(current):
-            left -= 1
-    return current
 
 
 # --- access ----------------------------------------------------------------------------------

@@ -154,19 +154,25 @@ def documents_for(session: Session, offer_ids: Iterable[int], *, today: date | N
     return out
 
 
-def iter_documents(session: Session, *, chunk: int = CHUNK, today: date | None = None
+def iter_documents(session_factory, *, chunk: int = CHUNK, today: date | None = None
                    ) -> Iterator[list[dict]]:
-    """Every document, in chunks in offer id order (keyset pagination)."""
+    """Every document, in chunks in offer id order (keyset pagination). Each chunk is read
+    in its own short transaction, so a long rebuild never holds a lock that writers wait
+    for (SQLite); what changes meanwhile is replayed by `search.sync.reindex`."""
     today = today or local_today()
-    cats = category_infos(session)
     last = 0
+    cats = None
     while True:
-        rows = session.execute(_base().where(Offer.id > last).order_by(Offer.id).limit(chunk)
-                               ).all()
-        if not rows:
-            return
+        with session_factory() as session:
+            cats = cats or category_infos(session)
+            rows = session.execute(_base().where(Offer.id > last).order_by(Offer.id)
+                                   .limit(chunk)).all()
+            if not rows:
+                return
+            docs = _build(session, rows, cats, today)
+            session.rollback()
         last = rows[-1].id
-        yield _build(session, rows, cats, today)
+        yield docs
 
 
 def offer_ids_of(session: Session, *, product_ids: Iterable[int] = (),

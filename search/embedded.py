@@ -30,6 +30,7 @@ from pathlib import Path
 
 from search import analysis
 from search.analysis import Clause, Synonyms
+from search.backend import SearchUnavailable
 from search.query import (
     PRICE_BUCKETS,
     SIZES,
@@ -42,7 +43,7 @@ from search.query import (
     price_cents,
 )
 
-SCHEMA_VERSION = 2  # bump when the layout changes: older files are replaced by empty ones
+SCHEMA_VERSION = 3  # bump when the layout changes: older files are replaced by empty ones
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
     offer_id INTEGER PRIMARY KEY,
@@ -137,8 +138,10 @@ def _payload_row(doc: dict) -> tuple:
 def _tags(doc: dict) -> str:
     """Flags the FTS index can exclude or require without reading `docs` row by row:
     `hidden` — a mandatory-green category and no certificate at all (buyers never see it);
-    `s832` — an 832 supplier. The exact filters in `docs` still apply afterwards."""
-    tags = []
+    `s832` — an 832 supplier; `c<code>` — the category; `r<prefix>` / `rall` — delivery
+    regions. The exact filters in `docs` still apply afterwards."""
+    tags = [f"c{doc['category_code'].lower()}"]
+    tags += ["rall" if r == "*" else f"r{r}" for r in doc["delivery_regions"]]
     if doc["mandatory_green"] and not (doc["energy_until"] or doc["environment_until"]):
         tags.append("hidden")
     if doc["is_832"]:
@@ -182,7 +185,7 @@ class EmbeddedBackend:
 
     def _empty_index(self) -> str:
         name = self._new_file_name()
-        conn = self._open(self.directory / name)
+        conn = self._open(self.directory / name, create=True)
         conn.executescript(INDEXES)
         conn.close()
         return name
@@ -201,8 +204,12 @@ class EmbeddedBackend:
         return self._pointer.read_text(encoding="utf-8").strip()
 
     @staticmethod
-    def _open(path: Path) -> sqlite3.Connection:
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    def _open(path: Path, *, create: bool = False) -> sqlite3.Connection:
+        """Open an index file; only new files are created (a file removed after two quick
+        rebuilds must not come back empty)."""
+        mode = "rwc" if create else "rw"
+        conn = sqlite3.connect(f"file:{path}?mode={mode}", uri=True, isolation_level=None,
+                               check_same_thread=False, timeout=30)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA temp_store=MEMORY")
@@ -219,12 +226,20 @@ class EmbeddedBackend:
         local = self._local
         stamp = self._pointer.stat().st_mtime_ns
         if getattr(local, "stamp", None) != stamp:
-            name = self._current_name()
-            if getattr(local, "name", None) != name:
+            for _attempt in range(3):  # the pointer may move on while we open the file
+                name = self._current_name()
+                if getattr(local, "name", None) == name:
+                    break
+                try:
+                    conn = self._open(self.directory / name)
+                except sqlite3.OperationalError:
+                    continue
                 if getattr(local, "conn", None) is not None:
                     local.conn.close()
-                local.conn = self._open(self.directory / name)
-                local.name = name
+                local.conn, local.name = conn, name
+                break
+            if getattr(local, "conn", None) is None:
+                raise SearchUnavailable("检索索引文件不存在，请运行 mall reindex")
             local.stamp = stamp
         return local.conn
 
@@ -274,7 +289,7 @@ class EmbeddedBackend:
     def reindex(self, chunks: Iterable[list[dict]]) -> int:
         name = self._new_file_name()
         path = self.directory / name
-        conn = self._open(path)
+        conn = self._open(path, create=True)
         count = 0
         try:
             conn.execute("BEGIN")
@@ -361,6 +376,12 @@ class EmbeddedBackend:
 
     @staticmethod
     def _with_tags(expr: str, q: SearchQuery) -> str:
+        if q.category_codes:
+            codes = " OR ".join(f'"c{c.lower()}"' for c in q.category_codes)
+            expr = f"({expr}) AND tags : ({codes})"
+        if q.region:
+            regions = ["rall", f"r{q.region[:2]}", f"r{q.region[:4]}", f"r{q.region}"]
+            expr = f"({expr}) AND tags : ({' OR '.join(regions)})"
         if q.only_832 or q.province or q.county:
             expr = f'({expr}) AND tags : "s832"'
         if q.hide_uncertified_mandatory:
@@ -394,13 +415,15 @@ class EmbeddedBackend:
                    f"WHERE 1{filters} ORDER BY d.offer_id DESC LIMIT :limit")
             return conn.execute(sql, {**params, "limit": MAX_HITS + 1}).rowcount > MAX_HITS
         taken = 0
-        for tier, expr in enumerate((_fts_expression(clauses, title_only=True),
-                                     _fts_expression(clauses))):
+        in_title = _fts_expression(clauses, title_only=True)
+        # Tier 0: every word in the title; tier 1: the other matches (FTS5 subtracts the
+        # title matches itself, so no offer is looked up twice).
+        tiers = (in_title, f"({_fts_expression(clauses)}) NOT ({in_title})")
+        for tier, expr in enumerate(tiers):
             expr = self._with_tags(expr, q)
             sql = (f"INSERT INTO temp.hits SELECT {columns.format(tier=tier)} FROM fts "
                    f"JOIN docs d ON d.offer_id = fts.rowid WHERE fts MATCH :match{filters}"
-                   + (" AND d.offer_id NOT IN (SELECT offer_id FROM temp.hits)" if tier else "")
-                   + " ORDER BY fts.rowid DESC LIMIT :limit")
+                   " ORDER BY fts.rowid DESC LIMIT :limit")
             taken += conn.execute(sql, {**params, "match": expr,
                                         "limit": MAX_HITS + 1 - taken}).rowcount
             if taken > MAX_HITS:

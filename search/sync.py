@@ -138,7 +138,7 @@ def reindex(session_factory: sessionmaker[Session], backend: SearchBackend) -> i
     """
     with session_factory() as session:
         mark = session.scalar(select(func.max(OutboxEvent.id))) or 0
-        count = backend.reindex(iter_documents(session))
+    count = backend.reindex(iter_documents(session_factory))
     with session_factory() as session:
         later = session.scalars(select(OutboxEvent).where(OutboxEvent.id > mark,
                                                           OutboxEvent.topic == TOPIC)
@@ -162,15 +162,18 @@ class Drift:
         return not (self.missing or self.stale or self.extra)
 
 
-def check(session: Session, backend: SearchBackend) -> Drift:
-    expected = {d["id"]: d["digest"] for chunk in iter_documents(session) for d in chunk}
+def check(session_factory: sessionmaker[Session], backend: SearchBackend) -> Drift:
+    expected = {d["id"]: d["digest"] for chunk in iter_documents(session_factory)
+                for d in chunk}
     actual = backend.digests()
+    with session_factory() as session:
+        waiting = outbox.pending(session)
     return Drift(
         indexed=len(actual), expected=len(expected),
         missing=sorted(expected.keys() - actual.keys()),
         stale=sorted(i for i in expected.keys() & actual.keys() if expected[i] != actual[i]),
         extra=sorted(actual.keys() - expected.keys()),
-        outbox_pending=outbox.pending(session))
+        outbox_pending=waiting)
 
 
 def repair(session: Session, backend: SearchBackend, drift: Drift) -> None:

@@ -4,6 +4,7 @@ Deadlines pass by moving the live server's clock (no sleeping)."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -125,5 +126,6 @@ def test_solicitation_to_order(page, live_url, live_clock):
     assert "¥11,850.00" in page.locator("[data-testid=awarded-total]").inner_text()
     expect(page.locator("[data-testid=result-notice]")).to_have_count(1)
     page.locator("[data-testid=order-link]").click()
-    assert "¥11,850.00" in page.content()
-    assert "A4 复印纸" in page.content()
+    page.wait_for_url(re.compile(r"/orders/\d+$"))
+    expect(page.locator("body")).to_contain_text("¥11,850.00")
+    expect(page.locator("body")).to_contain_text("A4 复印纸")

@@ -154,3 +154,12 @@ def test_offers_on_sale_are_clean_listings(db):
         codes = {f.code for f in review.findings(db, offer, today)}
         assert not codes & {"sensitive_word", "wrong_category", "missing_specs", "above_median"}, \
             (offer.title, codes)
+
+
+def test_the_daily_jobs_leave_the_demo_catalogue_on_sale(db):
+    """Listings were re-confirmed within 180 days, so `mall jobs` expires none of them."""
+    from catalog.offers import expire_stale
+    from mall.clock import utcnow
+
+    assert expire_stale(db, utcnow()) == []
+    db.rollback()

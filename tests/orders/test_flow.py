@@ -13,6 +13,7 @@ from sqlalchemy import select
 from catalog.models import Offer
 from mall.audit import AuditEvent
 from mall.errors import DomainError
+from mall.workdays import add_working_days
 from orders import flow
 from orders.models import BudgetLine, OrderStatus
 from tests import factories
@@ -155,7 +156,7 @@ def test_refusal_and_cancellation_need_a_reason(db):
 
 def test_auto_cancel_after_the_confirmation_deadline_releases_stock_and_budget(db):
     order, _, _ = factories.order(db, quantity=3)
-    assert order.confirm_by == flow.add_working_days(date.today(), 2)
+    assert order.confirm_by == add_working_days(date.today(), 2)
     assert order.id not in flow.cancel_unconfirmed(db, order.confirm_by)
     assert order.status == "placed"
     cancelled = flow.cancel_unconfirmed(db, order.confirm_by + timedelta(days=1))
@@ -174,11 +175,11 @@ def test_confirmed_orders_are_not_auto_cancelled(db):
 
 def test_working_days_follow_the_chinese_calendar():
     # National Day 2026: 1–7 October off, so one working day after 30 September is 8 October.
-    assert flow.add_working_days(date(2026, 9, 30), 1) == date(2026, 10, 8)
+    assert add_working_days(date(2026, 9, 30), 1) == date(2026, 10, 8)
     # Saturday 14 February 2026 is an adjusted working day (调休上班).
-    assert flow.add_working_days(date(2026, 2, 13), 1) == date(2026, 2, 14)
+    assert add_working_days(date(2026, 2, 13), 1) == date(2026, 2, 14)
     # An ordinary weekend is skipped.
-    assert flow.add_working_days(date(2026, 11, 20), 2) == date(2026, 11, 24)
+    assert add_working_days(date(2026, 11, 20), 2) == date(2026, 11, 24)
 
 
 def test_pass_acceptance_starts_the_payment_term(db):

@@ -299,3 +299,16 @@ def test_suggestions_complete_brands_and_categories(backend, shop):
     assert "联想 台式计算机" in backend.suggest("联")
     assert "联想 台式计算机" in backend.suggest("lianx")
     assert backend.suggest("   ") == []
+
+
+def test_elasticsearch_reindex_moves_the_alias_and_drops_the_old_index(request, tmp_path,
+                                                                        synonyms):
+    es = make_backend("elasticsearch", request, tmp_path, synonyms)
+    es.index([doc("复印纸 旧索引")])
+    [old] = es._indices()
+    es.reindex([[doc("复印纸 新索引")]])
+    [new] = es._indices()
+    assert new != old and new.startswith(es.alias + "-")
+    assert not es.client.indices.exists(index=old)
+    mapping = es.client.indices.get_mapping(index=new).body[new]["mappings"]["properties"]
+    assert mapping["cjk"]["analyzer"] == "cjk" and mapping["brand"]["type"] == "keyword"

@@ -97,3 +97,12 @@ def test_bad_filters_are_a_400_page(client, db, shop):
     res = client.get("/search?q=x&price_min=9&price_max=1")
     assert res.status_code == 400 and "最低价不能高于最高价" in res.get_data(as_text=True)
     assert client.get("/search?sort=best").status_code == 400
+
+
+def test_a_capped_result_says_so(client, db, shop, monkeypatch):
+    from search import embedded
+
+    monkeypatch.setattr(embedded, "MAX_HITS", 1)
+    _buyer(client, db)
+    html = client.get(f"/search?q={WORD}").get_data(as_text=True)
+    assert 'data-testid="capped"' in html and "共 1+ 个报价" in html

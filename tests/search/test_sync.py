@@ -16,6 +16,7 @@ from catalog import offers as catalog_offers
 from catalog.models import Offer
 from mall.cli import main as mall_cli
 from mall.clock import utcnow
+from mall.db import session_scope
 from mall.outbox import OutboxEvent, drain, pending_events
 from mall.roles import Role
 from search import sync
@@ -192,22 +193,22 @@ def test_reindex_rebuilds_and_check_reports_drift(db, app, backend):
     a = factories.offer(db, status="active", title="得力 漂移检查 复印纸 甲")
     b = factories.offer(db, status="active", title="得力 漂移检查 复印纸 乙")
     db.commit()  # not delivered: the index knows nothing yet
-    drift = sync.check(db, backend)
+    drift = sync.check(app.extensions["mall.session_factory"], backend)
     assert {a.id, b.id} <= set(drift.missing) and not drift.clean
     assert drift.outbox_pending >= 1
 
     count = sync.reindex(app.extensions["mall.session_factory"], backend)
     assert count == drift.expected
-    assert sync.check(db, backend).clean
+    assert sync.check(app.extensions["mall.session_factory"], backend).clean
 
     a.price = Decimal("21.00")  # changed behind the index's back …
     db.commit()
     ghost = doc("不存在的报价", id=10_000_000)
     backend.index([ghost])  # … and a document nothing in the database backs
-    drift = sync.check(db, backend)
+    drift = sync.check(app.extensions["mall.session_factory"], backend)
     assert drift.stale == [a.id] and drift.extra == [ghost["id"]] and drift.missing == []
     sync.repair(db, backend, drift)
-    assert sync.check(db, backend).clean
+    assert sync.check(app.extensions["mall.session_factory"], backend).clean
     assert titles(backend, "不存在的报价") == []
 
 
@@ -233,3 +234,27 @@ def test_the_worker_command_delivers_pending_changes(db, app, backend):
     res = CliRunner().invoke(mall_cli, ["worker", "--once"], obj=ScriptInfo(create_app=lambda: app))
     assert res.exit_code == 0 and "已投递" in res.output
     assert titles(backend, "后台投递") == ["得力 后台投递 复印纸"]
+
+
+def test_changes_committed_during_a_rebuild_are_replayed_after_the_switch(
+        committed, backend, monkeypatch):
+    """Real commits on separate connections (as in production): the snapshot is read, then
+    another transaction renames an offer before the new index goes live."""
+    word = uuid.uuid4().hex[:6]
+    with session_scope(committed) as s:
+        offer_id = factories.offer(s, status="active", title=f"得力 重建期间{word} 复印纸").id
+    build = backend.reindex
+
+    def slow_build(chunks):
+        chunks = list(chunks)
+        with session_scope(committed) as other:
+            other.get(Offer, offer_id).title = f"得力 重建之后{word} 复印纸"
+        return build(iter(chunks))
+
+    monkeypatch.setattr(backend, "reindex", slow_build)
+    try:
+        sync.reindex(committed, backend)
+        assert titles(backend, word) == [f"得力 重建之后{word} 复印纸"]  # not the snapshot's
+    finally:
+        with session_scope(committed) as s:  # take it off sale for the other tests
+            catalog_offers.transition(s, None, offer_id, "expire")
