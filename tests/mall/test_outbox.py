@@ -7,6 +7,7 @@ import threading
 import uuid
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import sessionmaker
@@ -16,6 +17,16 @@ from mall.clock import utcnow
 from mall.db import session_scope
 from mall.outbox import Dispatcher, OutboxEvent, drain, emit
 from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _no_foreign_events(request):
+    """Tests on the rolled-back `db` session start from an empty outbox (events other tests
+    committed for real must not count here); the deletion is rolled back with the test."""
+    if "db" in request.fixturenames:
+        db = request.getfixturevalue("db")
+        db.execute(delete(OutboxEvent))
+        db.commit()
 
 
 def _factory(db):
