@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 import marshmallow as ma
 from flask import Flask, g, jsonify, render_template, request
@@ -173,10 +174,13 @@ def _wire_search(app: Flask) -> None:
     from search.backend import make_backend
 
     holder: dict = {}
+    lock = threading.Lock()
 
     def backend():
         if "backend" not in holder:
-            holder["backend"] = make_backend(app.extensions["mall.config"])
+            with lock:  # waitress threads: build it once
+                if "backend" not in holder:
+                    holder["backend"] = make_backend(app.extensions["mall.config"])
         return holder["backend"]
 
     search_sync.capture_changes()

@@ -71,9 +71,13 @@ def seed_demo(if_empty: bool):
             return
         accounts = seed(session)
     from search import sync
+    from search.backend import SearchUnavailable
 
-    count = sync.reindex(_factory(), current_app.extensions["search.backend"]())
-    click.echo(f"检索索引已建立：{count} 个在售报价")
+    try:
+        count = sync.reindex(_factory(), current_app.extensions["search.backend"]())
+        click.echo(f"检索索引已建立：{count} 个在售报价")
+    except SearchUnavailable as exc:
+        click.echo(f"检索服务暂不可用，稍后请运行 mall reindex：{exc}")
     click.echo(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
     for username, role, note in accounts:
         click.echo(f"  {username:<14} {role:<10} {note}")

@@ -7,6 +7,7 @@ import threading
 import uuid
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import sessionmaker
@@ -15,7 +16,17 @@ from mall import outbox
 from mall.clock import utcnow
 from mall.db import session_scope
 from mall.outbox import Dispatcher, OutboxEvent, drain, emit
-from tests import factories
+from tests import dbutil, factories
+
+
+@pytest.fixture(autouse=True)
+def _no_foreign_events(request):
+    """Tests on the rolled-back `db` session start from an empty outbox (events other tests
+    committed for real must not count here); the deletion is rolled back with the test."""
+    if "db" in request.fixturenames:
+        db = request.getfixturevalue("db")
+        db.execute(delete(OutboxEvent))
+        db.commit()
 
 
 def _factory(db):
@@ -138,7 +149,7 @@ def test_drain_respects_the_limit(db):
     assert outbox.pending(db) == 3
 
 
-def test_claim_skips_locked_rows_on_postgresql():
+def test_the_claim_statement_uses_skip_locked_on_postgresql():
     sql = str(outbox.claim_statement(1, utcnow()).compile(dialect=postgresql.dialect()))
     assert "FOR UPDATE SKIP LOCKED" in sql
 
@@ -239,3 +250,44 @@ def test_inline_drain_can_be_switched_off(db, db_url, tmp_path):
     app.extensions["mall.config"].outbox_inline = False
     assert app.test_client().post("/_emit/稍后投递单位").status_code == 200
     assert delivered == [] and outbox.pending(db) == 1
+
+
+def test_a_worker_skips_an_event_another_worker_holds(committed):
+    """PostgreSQL: while worker A holds event 1 (FOR UPDATE), worker B skips it and delivers
+    events 2 and 3 at once. SQLite has one writer at a time, so B waits its turn instead.
+    Either way every event is delivered exactly once, event 1 by A."""
+    topic = f"held.{uuid.uuid4().hex[:8]}"
+    with session_scope(committed) as s:
+        keys = [str(emit(s, topic, i).key) for i in range(3)]
+    delivered: list[tuple[str, str]] = []
+    holding, release = threading.Event(), threading.Event()
+
+    def handler(session, event):
+        who = threading.current_thread().name
+        if who == "A":
+            holding.set()
+            release.wait(20)
+        delivered.append((who, event.key))
+
+    dispatcher = Dispatcher().on(topic, handler)
+    a = threading.Thread(target=drain, args=(committed, dispatcher), kwargs={"limit": 1},
+                         name="A")
+    b = threading.Thread(target=drain, args=(committed, dispatcher), name="B")
+    try:
+        a.start()
+        assert holding.wait(10)
+        b.start()
+        if dbutil.is_postgres():
+            b.join(10)
+            assert not b.is_alive(), "B waited for the row A holds"
+            assert sorted(delivered) == [("B", keys[1]), ("B", keys[2])]
+        else:
+            b.join(0.5)
+        release.set()
+        a.join(10)
+        b.join(20)
+        assert sorted(delivered) == [("A", keys[0]), ("B", keys[1]), ("B", keys[2])]
+    finally:
+        release.set()
+        with session_scope(committed) as s:
+            s.execute(delete(OutboxEvent).where(OutboxEvent.topic == topic))

@@ -154,3 +154,12 @@ def test_a_change_over_the_api_is_searchable_right_after_the_response(client, db
                 json={"action": "approve"})
     body = client.get(f"/api/v1/search?q={word}", headers=buyer).json
     assert _ids(body) == {res.json["id"]}  # drained inline after the approval committed
+
+
+@pytest.mark.parametrize("text", ['"', "' OR 1=1 --", "NEAR(a b)", "*", "：、！", "title:联想"])
+def test_odd_text_never_breaks_the_query(client, db, shop, text):
+    buyer = bearer(db, factories.user(db, Role.BUYER))
+    res = client.get("/api/v1/search", query_string={"q": text}, headers=buyer)
+    assert res.status_code == 200, res.json
+    res = client.get("/api/v1/search/suggestions", query_string={"q": text}, headers=buyer)
+    assert res.status_code == 200, res.json
