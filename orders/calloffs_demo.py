@@ -30,7 +30,7 @@ def seed_calloffs(session, users: dict, closed, open_agreement, now: datetime) -
                    method="direct", quantity=12, budget_line_id=equipment.id,
                    budget_amount=Decimal("66000.00"), requirement="教研室更新台式计算机",
                    member_id=member.id, reason_code="service", reason_note="本地售后网点，4 小时响应",
-                   now=now - timedelta(days=3))
+                   now=now)  # awarded today: its order waits for the supplier within the window
     deadline_day = add_working_days(local_today(now), 4)
     bidding = calloffs.start(
         session, buyer, agreement_id=closed.id, item_id=closed.items[1].id, method="bidding",

@@ -63,3 +63,13 @@ def test_demo_budget_frozen_matches_the_live_orders(demo):
 def test_demo_has_an_832_order(demo):
     assert demo.scalar(select(func.count()).select_from(OrderLine)
                        .where(OrderLine.is_832.is_(True))) >= 1
+
+
+def test_demo_orders_waiting_for_the_supplier_are_still_within_their_window(demo):
+    """`mall jobs` right after seeding cancels nothing: every placed order (mall or call-off)
+    can still be confirmed."""
+    placed = list(demo.scalars(select(Order).where(Order.status == "placed")))
+    assert placed and any(o.source == "calloff" for o in placed)
+    assert all(o.confirm_by >= local_today() for o in placed)
+    assert flow.cancel_unconfirmed(demo, local_today()) == []
+    demo.rollback()
