@@ -22,6 +22,7 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 run: $(VENV)/.installed localstripe
 	$(VENV)/bin/mall db upgrade
 	$(VENV)/bin/mall seed-demo --if-empty
+	$(VENV)/bin/mall localstripe-webhook --url http://127.0.0.1:$(PORT)/api/v1/payments/stripe/webhook
 	$(VENV)/bin/mall serve --port $(PORT)
 
 localstripe: $(VENV)/.installed

@@ -248,3 +248,32 @@ def check_index(repair: bool):
             click.echo("已修复")
             return
     raise SystemExit(1)
+
+
+@main.command("localstripe-webhook")
+@click.option("--url", default="http://127.0.0.1:5000/api/v1/payments/stripe/webhook",
+              help="The mall's webhook endpoint.")
+@click.option("--wait", default=10.0, type=float, help="Seconds to wait for localstripe.")
+@with_appcontext
+def localstripe_webhook(url: str, wait: float):
+    """Ask localstripe (its private /_config API; real Stripe is configured in its dashboard)
+    to post signed events to the mall's webhook. A development convenience of `make run`."""
+    import time
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    cfg = current_app.extensions["mall.config"]
+    data = urllib.parse.urlencode({"url": url, "secret": cfg.stripe_webhook_secret}).encode()
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            urllib.request.urlopen(f"{cfg.stripe_api_base}/_config/webhooks/mall", data,
+                                   timeout=5).close()
+            break
+        except (urllib.error.URLError, OSError) as exc:
+            if time.monotonic() > deadline:
+                raise click.ClickException(
+                    f"localstripe 未响应（{cfg.stripe_api_base}）：{exc}") from exc
+            time.sleep(0.5)
+    click.echo(f"localstripe 的 webhook 事件将发送到 {url}")
