@@ -139,3 +139,14 @@ def spend(session: Session, actor, line_id: int, amount: Decimal, *, ref: str | 
         col.frozen >= amount,
         failure=Conflict(f"冻结金额不足 ¥{amount:,.2f}，无法支付", code="budget_spend_exceeds"),
         actor=actor, action="budget_line.spend", amount=amount, ref=ref)
+
+
+def unspend(session: Session, actor, line_id: int, amount: Decimal, *, ref: str | None = None
+            ) -> BudgetLine:
+    """Give back spent budget (退款退回指标) when a paid order is returned and refunded."""
+    amount = _positive(amount)
+    col = BudgetLine
+    return _apply(
+        session, line_id, {"spent": col.spent - amount}, col.spent >= amount,
+        failure=Conflict(f"已支付金额不足 ¥{amount:,.2f}，无法退回", code="budget_unspend_exceeds"),
+        actor=actor, action="budget_line.unspend", amount=amount, ref=ref)

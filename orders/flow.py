@@ -7,10 +7,11 @@
       └─auto_cancel→ cancelled (not confirmed in N working  │            │             completed
                       days; `mall jobs`)                    └─request_return←┘
                                                               → return_requested ─confirm_return→ returned
+    paid ─request_return→ return_requested (售后退货 after payment; refunded on confirm_return)
 
 Money and goods follow the state: refusal and cancellation give back the reserved stock and
-the frozen budget; a confirmed return gives back the frozen budget (the goods go back to the
-supplier, who restocks them if they can be sold again); `pay` turns the paid amount from
+the frozen budget; a confirmed return gives back the frozen budget, or after payment the spent
+amount (the goods go back to the supplier, who restocks them if they can be sold again); `pay` turns the paid amount from
 frozen into spent and releases the remainder (partial acceptance). Refunds and captures are
 the payment module's business: this module imports nothing payment-related, and the payment
 code calls `pay()` when money has moved.
@@ -58,8 +59,8 @@ TRANSITIONS: dict[str, tuple[frozenset[OrderStatus], OrderStatus, frozenset[str]
     "deliver": (frozenset({S.SHIPPED}), S.DELIVERED, frozenset({Role.SUPPLIER, Role.BUYER})),
     "accept": (frozenset({S.DELIVERED}), S.ACCEPTED, frozenset({Role.BUYER})),
     "fail_acceptance": (frozenset({S.DELIVERED}), S.ACCEPTANCE_FAILED, frozenset({Role.BUYER})),
-    "request_return": (frozenset({S.DELIVERED, S.ACCEPTANCE_FAILED}), S.RETURN_REQUESTED,
-                       frozenset({Role.BUYER})),
+    "request_return": (frozenset({S.DELIVERED, S.ACCEPTANCE_FAILED, S.PAID}),
+                       S.RETURN_REQUESTED, frozenset({Role.BUYER})),
     "confirm_return": (frozenset({S.RETURN_REQUESTED}), S.RETURNED, frozenset({Role.SUPPLIER})),
     "pay": (frozenset({S.ACCEPTED}), S.PAID, frozenset({SYSTEM, FINANCE, Role.ADMIN})),
     "complete": (frozenset({S.PAID}), S.COMPLETED, frozenset({Role.BUYER, SYSTEM, Role.ADMIN})),
@@ -309,9 +310,14 @@ def request_return(session: Session, actor, order_id: int, *, reason: str) -> Or
 
 
 def confirm_return(session: Session, actor, order_id: int) -> Order:
-    """The supplier has the goods back; the frozen budget is released (退货)."""
+    """The supplier has the goods back (退货). Before payment the frozen budget is released;
+    after payment (售后退货) the paid amount goes back to the budget line, and the payment
+    code refunds the money that was captured."""
     order = transition(session, actor, order_id, "confirm_return")
-    _release_budget(session, actor, order, order.total)
+    if order.paid_amount:
+        budget.unspend(session, actor, order.budget_line_id, order.paid_amount, ref=order.number)
+    else:
+        _release_budget(session, actor, order, order.total)
     return order
 
 

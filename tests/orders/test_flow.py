@@ -272,3 +272,22 @@ def test_a_transition_rereads_the_locked_row(db):
         flow.cancel(db, buyer, order.id, reason="再取消一次")
     assert info.value.code == "order_transition_refused"
     assert stock_of(db, order) == 96
+
+
+def test_a_return_after_payment_gives_the_paid_amount_back_to_the_budget(db):
+    """售后退货: paid → return requested → returned; spent goes back to the line."""
+    order, buyer, seller = factories.order(db, status="paid", quantity=4)
+    line = db.get(BudgetLine, order.budget_line_id)
+    assert line.spent == order.paid_amount > 0
+    flow.request_return(db, buyer, order.id, reason="使用中发现质量问题")
+    flow.confirm_return(db, seller, order.id)
+    db.refresh(line)
+    assert order.status == "returned"
+    assert (line.frozen, line.spent) == (Decimal("0.00"), Decimal("0.00"))
+
+
+def test_a_completed_order_cannot_be_returned(db):
+    order, buyer, _seller = factories.order(db, status="completed")
+    with pytest.raises(DomainError) as info:
+        flow.request_return(db, buyer, order.id, reason="迟到的退货")
+    assert info.value.code == "order_transition_refused"

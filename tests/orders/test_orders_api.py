@@ -363,3 +363,16 @@ def test_order_list_filters(client, db):
     # a buyer's filter never widens the scope
     res = client.get(f"/api/v1/orders?unit_id={other.unit_id}", headers=bearer(db, buyer))
     assert res.json["items"] == []
+
+
+def test_after_sale_return_of_a_paid_order_over_the_api(client, db):
+    order, buyer, seller = factories.order(db, status="paid")
+    res = client.post(f"/api/v1/orders/{order.id}/request-return", headers=bearer(db, buyer),
+                      json={"reason": "屏幕出现坏点"})
+    assert res.status_code == 200 and res.json["status"] == "return_requested"
+    res = client.post(f"/api/v1/orders/{order.id}/confirm-return", headers=bearer(db, buyer),
+                      json={})
+    assert res.status_code == 403 and res.json["code"] == "order_action_forbidden"
+    res = client.post(f"/api/v1/orders/{order.id}/confirm-return", headers=bearer(db, seller),
+                      json={})
+    assert res.status_code == 200 and res.json["status"] == "returned"

@@ -492,3 +492,22 @@ def test_mall_jobs_resubmits_operations_that_met_an_unreachable_provider(app, db
     db.expire_all()
     assert db.get(PaymentEntry, ids[0]).status == "succeeded"
     assert order.status == "paid"
+
+
+def test_a_return_after_payment_refunds_the_captured_amount_once(db, ex, localstripe):
+    """售后退货 on a card order: the capture is refunded in full, the budget gets it back."""
+    order, buyer, seller = delivered(db, ex)
+    run(db, ex, step(db, "accept", order, buyer))
+    assert order.status == "paid"
+    step(db, "request_return", order, buyer)
+    ids = step(db, "confirm_return", order, seller)
+    again = payments.after_transition(db, seller, order, "confirm_return")  # replayed hook
+    assert again in ([], ids)
+    run(db, ex, ids)
+    payment = payments.get_payment(db, order.id)
+    assert order.status == "returned"
+    assert payment.refunded_amount == payment.captured_amount == order.total
+    assert [r["amount"] for r in refunds(localstripe, payment.provider_ref)] == [
+        int(order.total * 100)]
+    line = db.get(BudgetLine, order.budget_line_id)
+    assert (line.frozen, line.spent) == (Decimal("0.00"), Decimal("0.00"))
