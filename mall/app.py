@@ -22,6 +22,7 @@ from mall.db import make_engine, make_session_factory
 from mall.errors import Conflict, DomainError, ValidationFailed
 from mall.money import fmt_cny
 from mall.outbox import Dispatcher, drain
+from mall.regions import regions_label
 from mall.roles import ROLE_LABELS, Role
 
 log = logging.getLogger(__name__)
@@ -245,6 +246,7 @@ def _wire_templates(app: Flask) -> None:
         return local.strftime(fmt) if local else "—"
 
     app.jinja_env.filters["localtime"] = local_time
+    app.jinja_env.filters["regions"] = regions_label
     app.jinja_env.globals.update(ROLE_LABELS=ROLE_LABELS, Role=Role)
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 from catalog.models import CERT_LABELS, CertificateKind
 from mall.clock import local_today
 from mall.errors import field_error
+from mall.regions import PROVINCES
 from mall.roles import Role
 from orders.models import BudgetUnit
 from search.documents import category_infos
@@ -113,11 +113,6 @@ def _price_label(low: int, high: int | None) -> str:
 PRICE_LABELS = {bucket_key(lo, hi): _price_label(lo, hi) for lo, hi in PRICE_BUCKETS}
 
 
-@cache
-def province_names() -> dict[str, str]:
-    return {code[:2]: c.province for code, c in counties_832().items()}
-
-
 def hit_dict(hit: Hit, today: date, url_for_offer=None) -> dict:
     doc = hit.doc
     green = [k for k in (CertificateKind.ENERGY.value, CertificateKind.ENVIRONMENT.value)
@@ -131,7 +126,7 @@ def hit_dict(hit: Hit, today: date, url_for_offer=None) -> dict:
 def present(result: SearchResult, categories: CategoryIndex, today: date,
             url_for_offer=None) -> dict:
     f = result.facets
-    provinces = province_names()
+    provinces = PROVINCES
     counties = counties_832()
 
     def values(counts: dict, labels) -> list[dict]:
