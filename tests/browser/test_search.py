@@ -3,7 +3,10 @@ the results by a facet and opens an offer (real Chromium, seeded demo catalogue)
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import login_as
 
@@ -23,13 +26,13 @@ def test_search_filter_by_facet_and_open_an_offer(page, live_url):
     box.fill("联想 计算机")
     page.click("[data-testid=search-submit]")
     page.locator("[data-testid=results]").wait_for()
-    assert page.locator("[data-testid=result]").count() > 0
+    expect(page.locator("[data-testid=result]").first).to_be_visible()
 
     page.click("[data-testid=facet-category][data-value=A02010108]")  # 便携式计算机
+    page.wait_for_url(re.compile(r"category=A02010108"))
     page.locator("[data-testid=active-filters]").wait_for()
-    assert "category=A02010108" in page.url
     cards = page.locator("[data-testid=result], [data-testid=slot]")
-    assert cards.count() > 0
+    expect(cards.first).to_be_visible()
     for text in cards.all_inner_texts():
         assert "便携式计算机" in text and "联想" in text
 
