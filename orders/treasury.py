@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, selectinload
 
 from mall import audit
 from mall.clock import utcnow
@@ -109,6 +109,16 @@ def _result(instruction: TreasuryInstruction) -> GatewayResult:
     return GatewayResult(done if status is InstructionStatus.CONFIRMED else ResultStatus.PENDING,
                          instruction.number, instruction.amount, status.value,
                          {"instruction_id": instruction.id})
+
+
+def instructions_query(status: str | None = None) -> Select:
+    """Treasury instructions newest first, optionally of one status, with their orders loaded
+    (the finance list shows each order's number) — for the API and the finance page."""
+    query = (select(TreasuryInstruction).options(selectinload(TreasuryInstruction.order))
+             .order_by(TreasuryInstruction.id.desc()))
+    if status:
+        query = query.where(TreasuryInstruction.status == status)
+    return query
 
 
 # --- finance staff's decisions (rules: take the session, never commit) ------------------------
