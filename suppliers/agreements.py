@@ -49,7 +49,7 @@ import math
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import column, func, select, table
+from sqlalchemy import Select, column, func, select, table
 from sqlalchemy.orm import Session, selectinload
 
 from mall import audit
@@ -177,6 +177,22 @@ def check_owner(actor, agreement: FrameworkAgreement) -> None:
 def can_see(actor, agreement: FrameworkAgreement) -> bool:
     """Drafts are the owning agency's; everything published is public to logged-in users."""
     return agreement.status != A.DRAFT or is_owner(actor, agreement)
+
+
+def list_query(actor, *, status: str | None = None, kind: str | None = None) -> Select:
+    """The agreements an actor may list, newest first: everything published, and an agency's
+    own drafts (the query form of `can_see`)."""
+    query = select(FrameworkAgreement).order_by(FrameworkAgreement.id.desc())
+    if actor.role == Role.AGENCY:
+        query = query.where((FrameworkAgreement.status != A.DRAFT.value)
+                            | (FrameworkAgreement.agency_user_id == actor.id))
+    else:
+        query = query.where(FrameworkAgreement.status != A.DRAFT.value)
+    if status:
+        query = query.where(FrameworkAgreement.status == status)
+    if kind:
+        query = query.where(FrameworkAgreement.kind == kind)
+    return query
 
 
 def in_force(agreement: FrameworkAgreement, today: date) -> bool:

@@ -29,7 +29,6 @@ from suppliers.models import (
     CALLOFF_METHOD_LABELS,
     EVALUATION_LABELS,
     AgreementMember,
-    AgreementStatus,
     FrameworkAgreement,
 )
 
@@ -62,15 +61,9 @@ def _visible(agreement_id: int) -> FrameworkAgreement:
 def index():
     """Agencies: their own and all published; suppliers: open solicitations and agreements in
     force; buyers: agreements in force."""
-    query = select(FrameworkAgreement).order_by(FrameworkAgreement.id.desc())
-    if current_user.role == Role.AGENCY:
-        query = query.where((FrameworkAgreement.status != AgreementStatus.DRAFT.value)
-                            | (FrameworkAgreement.agency_user_id == current_user.id))
-    else:
-        query = query.where(FrameworkAgreement.status != AgreementStatus.DRAFT.value)
     wanted = request.args.get("status")
-    if wanted in AGREEMENT_STATUS_LABELS:
-        query = query.where(FrameworkAgreement.status == wanted)
+    query = agreements.list_query(
+        current_user, status=wanted if wanted in AGREEMENT_STATUS_LABELS else None)
     rows = list(db().scalars(query.limit(200)))
     mine = set()
     if current_user.role == Role.SUPPLIER:
