@@ -9,9 +9,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from mall.clock import local_today
-from mall.errors import DomainError, messages
+from mall.errors import DomainError
 from mall.roles import Role
-from mall.web import db, load, now, page_roles
+from mall.web import db, flash_refused, load, now, page_roles
 from suppliers import agreements
 from suppliers.agreements_schemas import (
     AgreementIn,
@@ -44,8 +44,7 @@ def _field(name: str) -> str | None:
 
 
 def _fail(err: DomainError, agreement_id: int):
-    details = "；".join(messages(err.errors))
-    flash(f"操作未执行：{err.message}" + (f"（{details}）" if details else ""), "error")
+    flash_refused(err)
     return redirect(url_for("agreements.detail", agreement_id=agreement_id)), 303
 
 
