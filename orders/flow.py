@@ -33,7 +33,7 @@ from mall import audit
 from mall.clock import local_today, utcnow
 from mall.errors import Conflict, Forbidden, NotFound, RuleViolation, field_error
 from mall.money import to_money
-from mall.roles import Role
+from mall.roles import OVERSEERS, Role
 from orders import budget
 from orders.models import (
     ACCEPTANCE_RESULT_LABELS,
@@ -78,7 +78,6 @@ STAMPS = {S.CONFIRMED: "confirmed_at", S.SHIPPED: "shipped_at", S.DELIVERED: "de
           S.REFUSED: "closed_at", S.CANCELLED: "closed_at", S.RETURNED: "closed_at",
           S.COMPLETED: "closed_at"}
 
-OVERSEERS = frozenset({Role.OPERATOR, Role.REGULATOR, Role.ADMIN})
 OPEN_STATES = frozenset(set(S) - {S.REFUSED, S.CANCELLED, S.RETURNED, S.COMPLETED})
 
 
