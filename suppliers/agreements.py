@@ -54,6 +54,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from mall import audit
 from mall.clock import SHANGHAI, local_today, to_local
+from mall.db import get_by_id
 from mall.errors import (
     Conflict,
     Forbidden,
@@ -156,13 +157,8 @@ def _money(value: Decimal) -> Decimal:
 
 
 def get(session: Session, agreement_id: int, *, lock: bool = False) -> FrameworkAgreement:
-    query = select(FrameworkAgreement).where(FrameworkAgreement.id == agreement_id)
-    if lock:
-        query = query.with_for_update()
-    agreement = session.scalar(query)
-    if agreement is None:
-        raise NotFound("框架协议不存在", code="agreement_not_found")
-    return agreement
+    return get_by_id(session, FrameworkAgreement, agreement_id, lock=lock,
+                     missing="框架协议不存在", code="agreement_not_found")
 
 
 def is_owner(actor, agreement: FrameworkAgreement) -> bool:
