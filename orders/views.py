@@ -8,6 +8,7 @@ import uuid
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from mall.clock import local_today
 from mall.errors import DomainError
@@ -252,7 +253,9 @@ def _unit_names(orders_) -> dict[int, str]:
 @page_roles(Role.BUYER, Role.SUPPLIER, Role.OPERATOR, Role.REGULATOR, Role.ADMIN)
 def overdue_list():
     today = local_today()
-    rows = list(db().scalars(flow.overdue_query(current_user, today).limit(500)))
+    # the page shows each order's acceptance date: load them with the rows, not one per row
+    rows = list(db().scalars(flow.overdue_query(current_user, today)
+                             .options(selectinload(Order.acceptance)).limit(500)))
     return render_template("orders/overdue.html", rows=rows, today=today,
                            days_overdue=flow.days_overdue, suppliers=_supplier_names(rows),
                            units=_unit_names(rows))
