@@ -104,8 +104,10 @@ def form_fields(*names: str) -> dict:
     return {k: data[k] for k in names if k in data}
 
 
-def flash_refused(err: DomainError) -> None:
-    """Flash why an action on a page was refused, with the per-field details if any."""
+def undo_and_flash(err: DomainError) -> None:
+    """A page action was refused: drop whatever it wrote before the refusal (the redirect
+    that follows would otherwise commit it), and flash why, with per-field details if any."""
+    db().rollback()
     details = "；".join(messages(err.errors))
     flash(f"操作未执行：{err.message}" + (f"（{details}）" if details else ""), "error")
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from mall.clock import local_today
 from mall.errors import DomainError
 from mall.roles import Role
-from mall.web import config, db, flash_refused, form_fields, load, now, page_roles
+from mall.web import config, db, form_fields, load, now, page_roles, undo_and_flash
 from orders import calloffs, rules
 from orders.calloffs_schemas import BidIn, CallOffIn, DeclineIn
 from orders.models import (
@@ -45,7 +45,7 @@ def _back(calloff_id: int):
 
 
 def _fail(err: DomainError, calloff_id: int):
-    flash_refused(err)
+    undo_and_flash(err)
     return _back(calloff_id)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from mall.clock import local_today
 from mall.errors import DomainError
 from mall.roles import Role
-from mall.web import db, flash_refused, load, now, page_roles
+from mall.web import db, load, now, page_roles, undo_and_flash
 from suppliers import agreements
 from suppliers.agreements_schemas import (
     AgreementIn,
@@ -44,7 +44,7 @@ def _field(name: str) -> str | None:
 
 
 def _fail(err: DomainError, agreement_id: int):
-    flash_refused(err)
+    undo_and_flash(err)
     return redirect(url_for("agreements.detail", agreement_id=agreement_id)), 303
 
 
