@@ -58,7 +58,6 @@ from mall.db import get_by_id
 from mall.errors import (
     Conflict,
     Forbidden,
-    NotFound,
     RuleViolation,
     ValidationFailed,
     field_error,
@@ -711,10 +710,8 @@ def member_transition(session: Session, actor, member_id: int, action: str, *,
                       note: str | None = None) -> AgreementMember:
     if action not in MEMBER_TRANSITIONS:
         raise field_error("action", f"未知操作：{action}")
-    member = session.scalar(select(AgreementMember).where(AgreementMember.id == member_id)
-                            .with_for_update())
-    if member is None:
-        raise NotFound("协议成员不存在", code="member_not_found")
+    member = get_by_id(session, AgreementMember, member_id, lock=True, missing="协议成员不存在",
+                       code="member_not_found")
     agreement = get(session, member.agreement_id)
     if action in ("leave", "rejoin"):
         if actor is None or actor.role != Role.SUPPLIER or actor.supplier_id != member.supplier_id:
