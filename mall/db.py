@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from sqlalchemy import DateTime, MetaData, Numeric, create_engine, event, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -118,3 +119,15 @@ def get_by_id(session: Session, model: type[M], ident: int, *, lock: bool = Fals
     if row is None:
         raise NotFound(missing, code=code)
     return row
+
+
+def insert_once(session: Session, row) -> bool:
+    """Insert `row` in a savepoint; False (and nothing inserted) when a unique key says a
+    concurrent request inserted the same row first."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+        return True
+    except IntegrityError:
+        return False
