@@ -91,13 +91,21 @@ def role_of(actor) -> str:
     return SYSTEM if actor is None else str(actor.role)
 
 
-def can_see(actor, order: Order) -> bool:
-    """Buyers see their unit's orders, suppliers their own; overseers all; the system all."""
+def is_party(actor, order: Order) -> bool:
+    """The order's parties: a buyer of its unit, or its supplier (合同双方)."""
     role = role_of(actor)
     if role == Role.BUYER:
         return order.unit_id == actor.budget_unit_id
     if role == Role.SUPPLIER:
         return order.supplier_id == actor.supplier_id
+    return False
+
+
+def can_see(actor, order: Order) -> bool:
+    """Buyers see their unit's orders, suppliers their own; overseers all; the system all."""
+    role = role_of(actor)
+    if role in (Role.BUYER, Role.SUPPLIER):
+        return is_party(actor, order)
     return role in OVERSEERS or role in (SYSTEM, FINANCE)
 
 
