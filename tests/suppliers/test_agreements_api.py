@@ -318,3 +318,28 @@ def test_only_the_owning_agency_terminates_an_agreement(client, db, clock):
     assert res.status_code == 403 and res.json["code"] == "agreement_forbidden"
     db.refresh(agreement)
     assert agreement.status == "active"
+
+
+def test_agreement_list_filters_and_refuses_a_bad_query(client, db, clock):
+    closed = af.published(db)
+    opened, _, _ = af.active_open(db, members=1)
+    draft = af.draft(db)
+    headers = bearer(db, factories.user(db, "buyer"))
+
+    def ids(query: str) -> set[int]:
+        res = client.get(f"/api/v1/agreements{query}", headers=headers)
+        assert res.status_code == 200, res.json
+        return {a["id"] for a in res.json["items"]}
+
+    assert {closed.id, opened.id} <= ids("?per_page=100") and draft.id not in ids("?per_page=100")
+    assert opened.id in ids("?kind=open&per_page=100")
+    assert closed.id not in ids("?kind=open&per_page=100")
+    assert closed.id in ids("?status=soliciting&per_page=100")
+    assert opened.id not in ids("?status=soliciting&per_page=100")
+    listed = client.get("/api/v1/agreements?per_page=100", headers=headers).json["items"]
+    assert [i["name"] for a in listed if a["id"] == closed.id for i in a["items"]] == [
+        closed.items[0].name]
+    for bad in ("?status=bogus", "?kind=sideways", "?per_page=0", "?page=0"):
+        res = client.get(f"/api/v1/agreements{bad}", headers=headers)
+        assert res.status_code == 400 and res.json["code"] == "validation_error", bad
+    assert client.get("/api/v1/agreements").status_code == 401
