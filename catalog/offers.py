@@ -27,6 +27,7 @@ from catalog.models import (
 )
 from mall import audit
 from mall.clock import local_today, utcnow
+from mall.db import get_by_id
 from mall.errors import Conflict, Forbidden, NotFound, field_error
 from mall.roles import Role
 from suppliers.models import Supplier
@@ -120,13 +121,8 @@ def snapshot(offer: Offer) -> dict:
 
 
 def get_offer(session: Session, offer_id: int, *, lock: bool = False) -> Offer:
-    query = select(Offer).where(Offer.id == offer_id)
-    if lock:
-        query = query.with_for_update()
-    offer = session.scalar(query)
-    if offer is None:
-        raise NotFound("商品报价不存在", code="offer_not_found")
-    return offer
+    return get_by_id(session, Offer, offer_id, lock=lock, missing="商品报价不存在",
+                     code="offer_not_found")
 
 
 def check_owner(actor, offer: Offer) -> None:

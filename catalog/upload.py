@@ -41,7 +41,7 @@ from catalog.models import (
 )
 from mall.audit import AuditEvent
 from mall.clock import local_today, utcnow
-from mall.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from mall.errors import Conflict, Forbidden, NotFound, ValidationFailed, messages
 from mall.money import CENT
 from mall.roles import Role
 from mall.schemas import Schema, Text
@@ -535,8 +535,8 @@ def validate(session: Session, supplier_id: int, rows: list[dict], *,
             data = ROW_SCHEMA.load({k: val for k, val in cells.items() if val != ""})
         except ValidationError as exc:
             data = exc.valid_data or {}
-            for key, messages in exc.messages.items():
-                bad[key] = "；".join(_flatten(messages))
+            for key, found in exc.messages.items():
+                bad[key] = "；".join(messages(found))
         category_id = None
         if "category_code" in data:
             category_id = categories.get(data["category_code"])
@@ -603,14 +603,6 @@ def _money_text(value: str) -> str:
     if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", value):
         value = value.replace(",", "")
     return value
-
-
-def _flatten(messages) -> list[str]:
-    if isinstance(messages, dict):
-        return [m for sub in messages.values() for m in _flatten(sub)]
-    if isinstance(messages, list | tuple):
-        return [m for sub in messages for m in _flatten(sub)]
-    return [str(messages)]
 
 
 # ----------------------------------------------------------------------------- apply

@@ -122,13 +122,8 @@ def prepare_search(app) -> None:
         click.echo(f"检索服务暂不可用，变更会在其恢复后补投：{exc}")
 
 
-@main.command("jobs")
-@with_appcontext
-def jobs():
-    """Run the clock jobs once: lift suspensions whose due date passed, expire stale offers,
-    cancel orders the supplier did not confirm in time (releasing stock and budget),
-    re-authorise card holds that would lapse before the order is accepted, resubmit payment
-    operations that failed because the provider was unreachable."""
+def _job_suppliers_and_offers(cfg) -> list[str]:
+    """Lift suspensions whose due date passed; expire offers not re-confirmed in time."""
     from catalog.offers import expire_stale
     from mall.clock import local_today, utcnow
     from suppliers.status import lift_expired
@@ -136,37 +131,74 @@ def jobs():
     with session_scope(_factory()) as session:
         lifted = lift_expired(session, local_today())
         expired = expire_stale(session, utcnow())
-    click.echo(f"恢复到期暂停/禁止的供应商：{len(lifted)} 家；过期下架报价：{len(expired)} 个")
+    return [f"恢复到期暂停/禁止的供应商：{len(lifted)} 家；过期下架报价：{len(expired)} 个"]
+
+
+def _job_unconfirmed_orders(cfg) -> list[str]:
+    """Cancel orders the supplier did not confirm in time (releasing stock and budget)."""
+    from mall.clock import local_today
     from orders.flow import cancel_unconfirmed
 
     with session_scope(_factory()) as session:
         cancelled = cancel_unconfirmed(session, local_today())
-    click.echo(f"供应商逾期未确认、自动取消的订单：{len(cancelled)} 个")
+    return [f"供应商逾期未确认、自动取消的订单：{len(cancelled)} 个"]
+
+
+def _job_payments(cfg) -> list[str]:
+    """Re-authorise card holds that would lapse; resubmit operations that met an unreachable
+    provider; deliver them at once when the outbox runs inline."""
+    from mall.outbox import drain
     from orders import payments
 
-    cfg = current_app.extensions["mall.config"]
     with session_scope(_factory()) as session:
         reauth = payments.reauthorise_expiring(session, margin_days=cfg.card_reauth_margin_days)
         again = payments.retry_unreachable(session)
     if (reauth or again) and cfg.outbox_inline:
-        from mall.outbox import drain
-
         drain(_factory(), current_app.extensions["mall.dispatcher"])
-    click.echo(f"即将过期、提交重新授权的公务卡预授权：{len(reauth)} 笔")
-    click.echo(f"支付服务曾不可达、重新提交的支付操作：{len(again)} 笔")
+    return [f"即将过期、提交重新授权的公务卡预授权：{len(reauth)} 笔",
+            f"支付服务曾不可达、重新提交的支付操作：{len(again)} 笔"]
+
+
+def _job_agreements_and_calloffs(cfg) -> list[str]:
+    """Expire framework agreements past their term; close second-stage bidding past its
+    deadline (placing the awarded order); pass on rotation turns not confirmed in time."""
     from functools import partial
 
+    from mall.clock import local_today, utcnow
     from orders import calloffs, rules
     from suppliers.agreements import expire_due
 
-    policy = rules.Policy.from_config(current_app.extensions["mall.config"])
+    policy = rules.Policy.from_config(cfg)
     with session_scope(_factory()) as session:
         ended = expire_due(session, local_today())
         closed = calloffs.close_due_bidding(
             session, utcnow(), place_order=partial(calloffs.order_for_award, policy=policy))
         lapsed = calloffs.lapse_due_turns(session, utcnow())
-    click.echo(f"到期的框架协议：{len(ended)} 个；截止后确定成交（或未成交）的二次竞价：{len(closed)} 个；"
-               f"逾期未确认、已顺延的轮候：{len(lapsed)} 个")
+    return [f"到期的框架协议：{len(ended)} 个；截止后确定成交（或未成交）的二次竞价：{len(closed)} 个；"
+            f"逾期未确认、已顺延的轮候：{len(lapsed)} 个"]
+
+
+# The steps of `mall jobs`, in order; each commits on its own and returns its output lines.
+JOB_STEPS = (
+    _job_suppliers_and_offers,
+    _job_unconfirmed_orders,
+    _job_payments,
+    _job_agreements_and_calloffs,
+)
+
+
+@main.command("jobs")
+@with_appcontext
+def jobs():
+    """Run the clock jobs once: lift suspensions whose due date passed, expire stale offers,
+    cancel orders the supplier did not confirm in time (releasing stock and budget),
+    re-authorise card holds that would lapse before the order is accepted, resubmit payment
+    operations that failed because the provider was unreachable, expire framework agreements,
+    close due second-stage bidding and pass on lapsed rotation turns."""
+    cfg = current_app.extensions["mall.config"]
+    for step in JOB_STEPS:
+        for line in step(cfg):
+            click.echo(line)
 
 
 @main.command("create-user")

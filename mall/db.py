@@ -10,11 +10,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import TypeVar
 
-from sqlalchemy import DateTime, MetaData, Numeric, create_engine, event
+from sqlalchemy import DateTime, MetaData, Numeric, create_engine, event, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from mall.errors import NotFound
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -58,6 +62,9 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), Decimal: Money}
 
 
+M = TypeVar("M", bound=Base)
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
@@ -99,3 +106,28 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def get_by_id(session: Session, model: type[M], ident: int, *, lock: bool = False,
+              missing: str, code: str) -> M:
+    """The row of `model` with this id, locked FOR UPDATE when `lock`; NotFound (404) with the
+    Chinese message `missing` and error code `code` when there is none."""
+    query = select(model).where(model.id == ident)
+    if lock:
+        query = query.with_for_update()
+    row = session.scalar(query)
+    if row is None:
+        raise NotFound(missing, code=code)
+    return row
+
+
+def insert_once(session: Session, row) -> bool:
+    """Insert `row` in a savepoint; False (and nothing inserted) when a unique key says a
+    concurrent request inserted the same row first."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+        return True
+    except IntegrityError:
+        return False

@@ -24,3 +24,6 @@ ROLE_LABELS = {
     Role.ADMIN: "系统管理员",
     Role.FINANCE: "财政支付",
 }
+
+# Roles that oversee every unit's and supplier's records (read across units).
+OVERSEERS = frozenset({Role.OPERATOR, Role.REGULATOR, Role.ADMIN})

@@ -7,12 +7,12 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, g, request
+from flask import abort, current_app, flash, g, request
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mall.errors import DomainError, Forbidden
+from mall.errors import DomainError, Forbidden, messages
 
 
 def db() -> Session:
@@ -96,6 +96,20 @@ def paginate(session: Session, query, page: int, per_page: int):
 def form_data() -> dict:
     """A page form as a dict for a marshmallow schema: drops the CSRF token and empty fields."""
     return {k: v.strip() for k, v in request.form.items() if k != "csrf_token" and v.strip()}
+
+
+def form_fields(*names: str) -> dict:
+    """The named fields of the page form (stripped, empty ones dropped), for `load`."""
+    data = form_data()
+    return {k: data[k] for k in names if k in data}
+
+
+def undo_and_flash(err: DomainError) -> None:
+    """A page action was refused: drop whatever it wrote before the refusal (the redirect
+    that follows would otherwise commit it), and flash why, with per-field details if any."""
+    db().rollback()
+    details = "；".join(messages(err.errors))
+    flash(f"操作未执行：{err.message}" + (f"（{details}）" if details else ""), "error")
 
 
 def load(schema, data: dict) -> dict:

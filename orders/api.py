@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from mall.errors import NotFound
-from mall.roles import Role
+from mall.roles import OVERSEERS, Role
 from mall.schemas import PageArgs
 from mall.web import api_actor, api_roles, config, db, paginate
 from orders import budget, cart, checkout, flow
@@ -39,8 +39,6 @@ from orders.schemas import (
 )
 
 blp = Blueprint("units_api", __name__, url_prefix="/units", description="预算单位与预算指标")
-
-OVERSEERS = (Role.OPERATOR, Role.REGULATOR, Role.ADMIN)
 
 
 @blp.route("")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from mall import audit
 from mall.errors import Conflict, Forbidden, NotFound, RuleViolation, field_error
 from mall.money import to_money
-from mall.roles import Role
+from mall.roles import OVERSEERS, Role
 from orders.models import BudgetLine, BudgetPurpose, BudgetUnit, UnitLevel
 
 
@@ -69,7 +69,7 @@ def can_see_unit(actor, unit_id: int) -> bool:
     """Buyers see only their own unit; operators, regulators and admins see all units."""
     if actor.role == Role.BUYER:
         return actor.budget_unit_id == unit_id
-    return actor.role in (Role.OPERATOR, Role.REGULATOR, Role.ADMIN)
+    return actor.role in OVERSEERS
 
 
 def lines_for(session: Session, actor, unit_id: int, fiscal_year: int | None = None

@@ -45,7 +45,8 @@ from sqlalchemy.orm import Session, selectinload
 from mall import audit
 from mall.accounts import User
 from mall.clock import local_today, to_local
-from mall.errors import Conflict, Forbidden, NotFound, RuleViolation, field_error
+from mall.db import get_by_id
+from mall.errors import Conflict, Forbidden, RuleViolation, field_error
 from mall.money import fmt_cny
 from mall.roles import Role
 from mall.workdays import add_working_days, working_days_between
@@ -113,13 +114,8 @@ class BidsSealed(Forbidden):
 
 
 def get(session: Session, calloff_id: int, *, lock: bool = False) -> CallOff:
-    query = select(CallOff).where(CallOff.id == calloff_id)
-    if lock:
-        query = query.with_for_update()
-    calloff = session.scalar(query)
-    if calloff is None:
-        raise NotFound("采购任务不存在", code="calloff_not_found")
-    return calloff
+    return get_by_id(session, CallOff, calloff_id, lock=lock, missing="采购任务不存在",
+                     code="calloff_not_found")
 
 
 def is_invited(session: Session, calloff: CallOff, supplier_id: int | None) -> bool:

@@ -11,9 +11,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from mall.clock import local_today
-from mall.errors import DomainError, messages
+from mall.errors import DomainError
 from mall.roles import Role
-from mall.web import config, db, load, now, page_roles
+from mall.web import config, db, form_fields, load, now, page_roles, undo_and_flash
 from orders import calloffs, rules
 from orders.calloffs_schemas import BidIn, CallOffIn, DeclineIn
 from orders.models import (
@@ -40,22 +40,12 @@ def _place_order():
     return partial(calloffs.order_for_award, policy=rules.Policy.from_config(config()))
 
 
-def _form(*names: str) -> dict:
-    out = {}
-    for name in names:
-        value = (request.form.get(name) or "").strip()
-        if value:
-            out[name] = value
-    return out
-
-
 def _back(calloff_id: int):
     return redirect(url_for("calloffs.detail", calloff_id=calloff_id)), 303
 
 
 def _fail(err: DomainError, calloff_id: int):
-    details = "；".join(messages(err.errors))
-    flash(f"操作未执行：{err.message}" + (f"（{details}）" if details else ""), "error")
+    undo_and_flash(err)
     return _back(calloff_id)
 
 
@@ -114,9 +104,9 @@ def new(agreement_id: int):
     error, form, status = None, {}, 200
     if request.method == "POST":
         form = request.form
-        data = _form("item_id", "method", "quantity", "budget_line_id", "budget_amount",
-                     "requirement", "deadline", "member_id", "unit_price", "reason_code",
-                     "reason_note", "payment_method")
+        data = form_fields("item_id", "method", "quantity", "budget_line_id", "budget_amount",
+                           "requirement", "deadline", "member_id", "unit_price", "reason_code",
+                           "reason_note", "payment_method")
         data["agreement_id"] = agreement_id
         if data.get("method") != "direct":
             for name in ("member_id", "unit_price", "reason_code", "reason_note"):
@@ -180,7 +170,7 @@ def detail(calloff_id: int):
 @page_roles(Role.SUPPLIER)
 def bid(calloff_id: int):
     try:
-        data = load(BidIn(), _form("unit_price"))
+        data = load(BidIn(), form_fields("unit_price"))
         calloffs.submit_bid(db(), current_user, calloff_id, data["unit_price"], now=now())
         flash("报价已提交（截止前密封，可在截止前修改）", "success")
     except DomainError as err:
@@ -215,7 +205,7 @@ def accept(calloff_id: int):
 @page_roles(Role.SUPPLIER)
 def decline(calloff_id: int):
     try:
-        data = load(DeclineIn(), _form("reason_code"))
+        data = load(DeclineIn(), form_fields("reason_code"))
         calloffs.decline(db(), current_user, calloff_id, reason_code=data["reason_code"],
                          now=now(), place_order=_place_order())
         flash("已放弃本次轮候，已记录并顺延至下一位", "info")

@@ -12,12 +12,12 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from catalog.models import Offer, OfferStatus, Product
 from mall import audit
 from mall.clock import local_today, utcnow
+from mall.db import insert_once
 from mall.errors import Conflict, DomainError, Forbidden, NotFound, field_error
 from mall.roles import Role
 from orders import rules
@@ -34,22 +34,11 @@ def require_buyer(actor) -> None:
         raise Forbidden("只有采购人可以使用购物车", code="role_forbidden")
 
 
-def _insert(session: Session, row) -> bool:
-    """Insert in a savepoint; False when a concurrent request inserted the same key first."""
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-        return True
-    except IntegrityError:
-        return False
-
-
 def current_cart(session: Session, actor, *, create: bool = True) -> Cart | None:
     require_buyer(actor)
     query = select(Cart).where(Cart.user_id == actor.id, Cart.name == CURRENT)
     cart = session.scalar(query)
-    if cart is None and create and not _insert(session, cart := Cart(user_id=actor.id,
+    if cart is None and create and not insert_once(session, cart := Cart(user_id=actor.id,
                                                                       name=CURRENT)):
         cart = session.scalar(query)  # a concurrent request (double click) created it
     return cart
@@ -82,7 +71,7 @@ def add(session: Session, actor, offer_id: int, quantity: int) -> CartLine:
             raise Conflict(f"购物车最多 {MAX_LINES} 种商品", code="cart_full")
         line = CartLine(cart_id=cart.id, offer_id=offer_id, quantity=quantity,
                         seen_price=offer.price)
-        inserted = _insert(session, line)
+        inserted = insert_once(session, line)
         session.expire(cart, ["lines"])
         if inserted:
             cart.updated_at = utcnow()

@@ -21,13 +21,13 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from catalog import certificates
 from catalog.models import Category, Offer, Product
 from mall import audit
 from mall.clock import local_today, utcnow
+from mall.db import insert_once
 from mall.errors import Conflict, Forbidden, NotFound, field_error
 from mall.money import to_money
 from mall.roles import Role
@@ -103,14 +103,8 @@ def existing_orders(session: Session, user_id: int, key: str) -> list[Order] | N
 
 def _claim(session: Session, user_id: int, key: str) -> Checkout | None:
     """Insert the checkout row; None when a concurrent submit with the key got there first."""
-    try:
-        with session.begin_nested():
-            record = Checkout(user_id=user_id, idempotency_key=key)
-            session.add(record)
-            session.flush()
-        return record
-    except IntegrityError:
-        return None
+    record = Checkout(user_id=user_id, idempotency_key=key)
+    return record if insert_once(session, record) else None
 
 
 def _budget_line(session: Session, buyer, budget_line_id: int) -> BudgetLine:

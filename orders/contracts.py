@@ -32,6 +32,7 @@ from mall.clock import local_today, utcnow
 from mall.errors import Conflict, Forbidden, NotFound, field_error
 from mall.money import CENT
 from mall.roles import Role
+from orders import flow
 from orders.models import (
     PAYMENT_METHOD_LABELS,
     BudgetUnit,
@@ -219,12 +220,7 @@ def create_contract(session: Session, order: Order, *, term_days: int = DEFAULT_
 
 def can_access(actor, order: Order) -> bool:
     """Only the buyer unit and the supplier of the order (the parties) may read its contract."""
-    role = getattr(actor, "role", None)
-    if role == Role.BUYER:
-        return order.unit_id == actor.budget_unit_id
-    if role == Role.SUPPLIER:
-        return order.supplier_id == actor.supplier_id
-    return False
+    return flow.is_party(actor, order)
 
 
 def contract_for(session: Session, actor, order_id: int) -> Contract:

@@ -34,7 +34,7 @@ from mall import audit
 from mall.clock import local_today, utcnow
 from mall.errors import Conflict, Forbidden, NotFound, RuleViolation, field_error
 from mall.money import to_money
-from mall.roles import Role
+from mall.roles import OVERSEERS, Role
 from orders import budget
 from orders.models import (
     ACCEPTANCE_RESULT_LABELS,
@@ -79,7 +79,6 @@ STAMPS = {S.CONFIRMED: "confirmed_at", S.SHIPPED: "shipped_at", S.DELIVERED: "de
           S.REFUSED: "closed_at", S.CANCELLED: "closed_at", S.RETURNED: "closed_at",
           S.COMPLETED: "closed_at"}
 
-OVERSEERS = frozenset({Role.OPERATOR, Role.REGULATOR, Role.ADMIN})
 OPEN_STATES = frozenset(set(S) - {S.REFUSED, S.CANCELLED, S.RETURNED, S.COMPLETED})
 
 
@@ -93,13 +92,21 @@ def role_of(actor) -> str:
     return SYSTEM if actor is None else str(actor.role)
 
 
-def can_see(actor, order: Order) -> bool:
-    """Buyers see their unit's orders, suppliers their own; overseers all; the system all."""
+def is_party(actor, order: Order) -> bool:
+    """The order's parties: a buyer of its unit, or its supplier (合同双方)."""
     role = role_of(actor)
     if role == Role.BUYER:
         return order.unit_id == actor.budget_unit_id
     if role == Role.SUPPLIER:
         return order.supplier_id == actor.supplier_id
+    return False
+
+
+def can_see(actor, order: Order) -> bool:
+    """Buyers see their unit's orders, suppliers their own; overseers all; the system all."""
+    role = role_of(actor)
+    if role in (Role.BUYER, Role.SUPPLIER):
+        return is_party(actor, order)
     return role in OVERSEERS or role in (SYSTEM, FINANCE)
 
 

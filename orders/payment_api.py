@@ -8,13 +8,11 @@ import io
 from flask import request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from mall.errors import DomainError, NotFound
 from mall.roles import Role
 from mall.web import api_actor, api_roles, config, db, paginate
-from orders import contracts, flow, payments
-from orders.models import TreasuryInstruction
+from orders import contracts, flow, payments, treasury
 from orders.payment_schemas import (
     ContractOut,
     DecisionIn,
@@ -126,10 +124,8 @@ class Instructions(MethodView):
     @blp.response(200, InstructionPage)
     def get(self, args):
         """国库支付指令, newest first (filter by status)."""
-        query = select(TreasuryInstruction).order_by(TreasuryInstruction.id.desc())
-        if args.get("status"):
-            query = query.where(TreasuryInstruction.status == args["status"])
-        return paginate(db(), query, args["page"], args["per_page"])
+        return paginate(db(), treasury.instructions_query(args.get("status")), args["page"],
+                        args["per_page"])
 
 
 @blp.route("/treasury/instructions/<int:instruction_id>/<any(confirm, reject):decision>")

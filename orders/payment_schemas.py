@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from mall.schemas import Amount, Choice, PageArgs, Schema, Text
+from mall.schemas import Amount, Choice, PageArgs, Pagination, Schema, Text
 from orders.models import INSTRUCTION_STATUS_LABELS, InstructionStatus
 
 ACCOUNT = validate.Regexp(r"^\d{6,32}$", error="银行账号应为 6 到 32 位数字")
@@ -91,11 +91,8 @@ class InstructionOut(ma.Schema):
     decided_at = fields.DateTime(allow_none=True)
 
 
-class InstructionPage(ma.Schema):
+class InstructionPage(Pagination):
     items = fields.List(fields.Nested(InstructionOut))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
 
 
 class ContractOut(ma.Schema):

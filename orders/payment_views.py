@@ -19,18 +19,18 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from mall.errors import DomainError
 from mall.roles import Role
 from mall.web import config, db, load, load_form, page_roles, paginate, safe_next
-from orders import contracts, flow, payments
+from orders import contracts, flow, payments, treasury
 from orders.models import (
     INSTRUCTION_STATUS_LABELS,
     Contract,
     InstructionStatus,
     Order,
     Payment,
-    TreasuryInstruction,
 )
 from orders.payment_schemas import DecisionIn, FinancingIn, InstructionQuery, PayeeIn, RefundIn
 
@@ -101,11 +101,10 @@ def contract_pdf(order_id: int):
 @page_roles(Role.FINANCE)
 def finance_instructions():
     args = load(InstructionQuery(), {k: v for k, v in request.args.items() if v})
-    query = select(TreasuryInstruction).order_by(TreasuryInstruction.id.desc())
-    if args.get("status"):
-        query = query.where(TreasuryInstruction.status == args["status"])
-    page = paginate(db(), query, args["page"], args["per_page"])
-    failing = db().scalars(select(Payment).where(Payment.last_error.is_not(None))
+    page = paginate(db(), treasury.instructions_query(args.get("status")), args["page"],
+                    args["per_page"])
+    failing = db().scalars(select(Payment).options(selectinload(Payment.order))
+                           .where(Payment.last_error.is_not(None))
                            .order_by(Payment.updated_at.desc()).limit(50))
     return render_template("orders/finance_instructions.html", page=page, args=args,
                            labels=INSTRUCTION_STATUS_LABELS, statuses=list(InstructionStatus),

@@ -34,11 +34,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mall import audit
 from mall.clock import utcnow
+from mall.db import insert_once
 from mall.errors import Conflict, DomainError, Forbidden, NotFound, field_error
 from mall.money import to_money
 from mall.outbox import OutboxEvent, emit
@@ -506,11 +506,9 @@ def record_stripe_event(session: Session, event_: dict) -> bool:
         raise field_error("id", "事件缺少 id")
     obj = ((event_.get("data") or {}).get("object") or {})
     object_id = obj.get("id") if isinstance(obj, dict) else None
-    try:
-        with session.begin_nested():
-            session.add(StripeEvent(event_id=event_id, type=str(event_.get("type", ""))[:100],
-                                    object_id=(str(object_id)[:120] if object_id else None)))
-    except IntegrityError:
+    if not insert_once(session, StripeEvent(
+            event_id=event_id, type=str(event_.get("type", ""))[:100],
+            object_id=(str(object_id)[:120] if object_id else None))):
         return False
     if event_.get("type") == "payment_intent.canceled" and object_id:
         payment = session.scalar(select(Payment).where(Payment.provider_ref == object_id)

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, selectinload
 
 from mall import audit
 from mall.clock import utcnow
-from mall.errors import Conflict, NotFound, field_error
+from mall.db import get_by_id
+from mall.errors import Conflict, field_error
 from orders.gateway import GatewayRejected, GatewayResult, ResultStatus, check_amount
 from orders.models import Contract, InstructionStatus, Order, TreasuryInstruction
 from suppliers.models import Supplier
@@ -111,17 +112,22 @@ def _result(instruction: TreasuryInstruction) -> GatewayResult:
                          {"instruction_id": instruction.id})
 
 
+def instructions_query(status: str | None = None) -> Select:
+    """Treasury instructions newest first, optionally of one status, with their orders loaded
+    (the finance list shows each order's number) — for the API and the finance page."""
+    query = (select(TreasuryInstruction).options(selectinload(TreasuryInstruction.order))
+             .order_by(TreasuryInstruction.id.desc()))
+    if status:
+        query = query.where(TreasuryInstruction.status == status)
+    return query
+
+
 # --- finance staff's decisions (rules: take the session, never commit) ------------------------
 
 def get_instruction(session: Session, instruction_id: int, *, lock: bool = False
                     ) -> TreasuryInstruction:
-    query = select(TreasuryInstruction).where(TreasuryInstruction.id == instruction_id)
-    if lock:
-        query = query.with_for_update()
-    instruction = session.scalar(query)
-    if instruction is None:
-        raise NotFound("支付指令不存在", code="instruction_not_found")
-    return instruction
+    return get_by_id(session, TreasuryInstruction, instruction_id, lock=lock,
+                     missing="支付指令不存在", code="instruction_not_found")
 
 
 def decide(session: Session, actor, instruction_id: int, *, confirm: bool,

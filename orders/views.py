@@ -8,11 +8,22 @@ import uuid
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from mall.clock import local_today
 from mall.errors import DomainError
 from mall.roles import Role
-from mall.web import config, db, form_data, load, load_form, page_roles, paginate, safe_next
+from mall.web import (
+    config,
+    db,
+    form_data,
+    form_fields,
+    load,
+    load_form,
+    page_roles,
+    paginate,
+    safe_next,
+)
 from orders import budget, cart, checkout, flow
 from orders.checkout import Delivery
 from orders.models import (
@@ -90,11 +101,6 @@ def _back(default: str):
     return redirect(safe_next(request.form.get("next")) or default)
 
 
-def _fields(*names: str) -> dict:
-    data = form_data()
-    return {k: data[k] for k in names if k in data}
-
-
 @bp.get("/cart")
 @page_roles(Role.BUYER)
 def cart_page():
@@ -118,7 +124,7 @@ def _cart_action(fn, success: str):
 @page_roles(Role.BUYER)
 def cart_add():
     def run():
-        data = load(CartLineIn(), _fields("offer_id", "quantity"))
+        data = load(CartLineIn(), form_fields("offer_id", "quantity"))
         return cart.add(db(), current_user, data["offer_id"], data["quantity"])
     return _cart_action(run, "已加入购物车")
 
@@ -127,7 +133,7 @@ def cart_add():
 @page_roles(Role.BUYER)
 def cart_quantity(offer_id: int):
     def run():
-        data = load(CartQuantityIn(), _fields("quantity"))
+        data = load(CartQuantityIn(), form_fields("quantity"))
         return cart.set_quantity(db(), current_user, offer_id, data["quantity"])
     return _cart_action(run, "已修改数量")
 
@@ -149,7 +155,7 @@ def cart_acknowledge():
 @page_roles(Role.BUYER)
 def cart_save():
     def run():
-        data = load(SavedCartIn(), _fields("name"))
+        data = load(SavedCartIn(), form_fields("name"))
         return cart.save_as(db(), current_user, data["name"]).name
     return _cart_action(run, "已保存为常用清单“{result}”")
 
@@ -187,9 +193,9 @@ def checkout_page():
     form = dict(request.form) if request.method == "POST" else _checkout_defaults(session)
     if request.method == "POST":
         try:
-            data = load(CheckoutIn(), _fields("budget_line_id", "payment_method",
-                                              "delivery_address", "contact_name",
-                                              "contact_phone", "buyer_note"))
+            data = load(CheckoutIn(), form_fields("budget_line_id", "payment_method",
+                                                  "delivery_address", "contact_name",
+                                                  "contact_phone", "buyer_note"))
             result = checkout.checkout_cart(
                 session, current_user, budget_line_id=data["budget_line_id"],
                 payment_method=data["payment_method"],
@@ -247,7 +253,9 @@ def _unit_names(orders_) -> dict[int, str]:
 @page_roles(Role.BUYER, Role.SUPPLIER, Role.OPERATOR, Role.REGULATOR, Role.ADMIN)
 def overdue_list():
     today = local_today()
-    rows = list(db().scalars(flow.overdue_query(current_user, today).limit(500)))
+    # the page shows each order's acceptance date: load them with the rows, not one per row
+    rows = list(db().scalars(flow.overdue_query(current_user, today)
+                             .options(selectinload(Order.acceptance)).limit(500)))
     return render_template("orders/overdue.html", rows=rows, today=today,
                            days_overdue=flow.days_overdue, suppliers=_supplier_names(rows),
                            units=_unit_names(rows))

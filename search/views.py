@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_login import current_user
 
-from mall.errors import ValidationFailed
+from mall.errors import ValidationFailed, messages
 from mall.web import db, load, page_roles
 from search import web
 from search.query import SORT_LABELS
@@ -30,16 +30,8 @@ def _args() -> dict:
     try:
         return load(SearchArgs(), data)
     except ValidationFailed as err:  # pages show which filter was wrong
-        err.message = "筛选条件有误：" + "；".join(_messages(err.errors))
+        err.message = "筛选条件有误：" + "；".join(messages(err.errors))
         raise
-
-
-def _messages(errors) -> list[str]:
-    if isinstance(errors, dict):
-        return [m for value in errors.values() for m in _messages(value)]
-    if isinstance(errors, list):
-        return [m for value in errors for m in _messages(value)]
-    return [str(errors)]
 
 
 @bp.context_processor

@@ -49,15 +49,15 @@ import math
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import column, func, select, table
+from sqlalchemy import Select, column, func, select, table
 from sqlalchemy.orm import Session, selectinload
 
 from mall import audit
 from mall.clock import SHANGHAI, local_today, to_local
+from mall.db import get_by_id
 from mall.errors import (
     Conflict,
     Forbidden,
-    NotFound,
     RuleViolation,
     ValidationFailed,
     field_error,
@@ -156,13 +156,8 @@ def _money(value: Decimal) -> Decimal:
 
 
 def get(session: Session, agreement_id: int, *, lock: bool = False) -> FrameworkAgreement:
-    query = select(FrameworkAgreement).where(FrameworkAgreement.id == agreement_id)
-    if lock:
-        query = query.with_for_update()
-    agreement = session.scalar(query)
-    if agreement is None:
-        raise NotFound("框架协议不存在", code="agreement_not_found")
-    return agreement
+    return get_by_id(session, FrameworkAgreement, agreement_id, lock=lock,
+                     missing="框架协议不存在", code="agreement_not_found")
 
 
 def is_owner(actor, agreement: FrameworkAgreement) -> bool:
@@ -177,6 +172,22 @@ def check_owner(actor, agreement: FrameworkAgreement) -> None:
 def can_see(actor, agreement: FrameworkAgreement) -> bool:
     """Drafts are the owning agency's; everything published is public to logged-in users."""
     return agreement.status != A.DRAFT or is_owner(actor, agreement)
+
+
+def list_query(actor, *, status: str | None = None, kind: str | None = None) -> Select:
+    """The agreements an actor may list, newest first: everything published, and an agency's
+    own drafts (the query form of `can_see`)."""
+    query = select(FrameworkAgreement).order_by(FrameworkAgreement.id.desc())
+    if actor.role == Role.AGENCY:
+        query = query.where((FrameworkAgreement.status != A.DRAFT.value)
+                            | (FrameworkAgreement.agency_user_id == actor.id))
+    else:
+        query = query.where(FrameworkAgreement.status != A.DRAFT.value)
+    if status:
+        query = query.where(FrameworkAgreement.status == status)
+    if kind:
+        query = query.where(FrameworkAgreement.kind == kind)
+    return query
 
 
 def in_force(agreement: FrameworkAgreement, today: date) -> bool:
@@ -699,10 +710,8 @@ def member_transition(session: Session, actor, member_id: int, action: str, *,
                       note: str | None = None) -> AgreementMember:
     if action not in MEMBER_TRANSITIONS:
         raise field_error("action", f"未知操作：{action}")
-    member = session.scalar(select(AgreementMember).where(AgreementMember.id == member_id)
-                            .with_for_update())
-    if member is None:
-        raise NotFound("协议成员不存在", code="member_not_found")
+    member = get_by_id(session, AgreementMember, member_id, lock=True, missing="协议成员不存在",
+                       code="member_not_found")
     agreement = get(session, member.agreement_id)
     if action in ("leave", "rejoin"):
         if actor is None or actor.role != Role.SUPPLIER or actor.supplier_id != member.supplier_id:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from mall.errors import Forbidden, NotFound
 from mall.roles import Role
@@ -27,7 +27,7 @@ from suppliers.agreements_schemas import (
     SupplementIn,
     TerminateIn,
 )
-from suppliers.models import AgreementMember, AgreementStatus, FrameworkAgreement
+from suppliers.models import AgreementMember, FrameworkAgreement
 
 blp = Blueprint("agreements_api", __name__, url_prefix="/agreements",
                 description="框架协议（征集、评审入围、成员）")
@@ -40,20 +40,6 @@ def visible_agreement(agreement_id: int) -> FrameworkAgreement:
     return agreement
 
 
-def list_query(actor, args: dict):
-    query = select(FrameworkAgreement).order_by(FrameworkAgreement.id.desc())
-    if actor.role == Role.AGENCY:
-        query = query.where((FrameworkAgreement.status != AgreementStatus.DRAFT.value)
-                            | (FrameworkAgreement.agency_user_id == actor.id))
-    else:
-        query = query.where(FrameworkAgreement.status != AgreementStatus.DRAFT.value)
-    if args.get("status"):
-        query = query.where(FrameworkAgreement.status == args["status"])
-    if args.get("kind"):
-        query = query.where(FrameworkAgreement.kind == args["kind"])
-    return query
-
-
 @blp.route("")
 class Agreements(MethodView):
     @api_roles()
@@ -61,7 +47,11 @@ class Agreements(MethodView):
     @blp.response(200, AgreementPage)
     def get(self, args):
         """Published agreements; an agency also sees its own drafts."""
-        return paginate(db(), list_query(api_actor(), args), args["page"], args["per_page"])
+        query = agreements.list_query(api_actor(), status=args.get("status"),
+                                      kind=args.get("kind"))
+        # each listed agreement carries its items (AgreementOut.items): load them in one query
+        query = query.options(selectinload(FrameworkAgreement.items))
+        return paginate(db(), query, args["page"], args["per_page"])
 
     @api_roles(Role.AGENCY)
     @blp.arguments(AgreementIn)

@@ -9,9 +9,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from mall.clock import local_today
-from mall.errors import DomainError, messages
+from mall.errors import DomainError
 from mall.roles import Role
-from mall.web import db, load, now, page_roles
+from mall.web import db, load, now, page_roles, undo_and_flash
 from suppliers import agreements
 from suppliers.agreements_schemas import (
     AgreementIn,
@@ -29,7 +29,6 @@ from suppliers.models import (
     CALLOFF_METHOD_LABELS,
     EVALUATION_LABELS,
     AgreementMember,
-    AgreementStatus,
     FrameworkAgreement,
 )
 
@@ -45,8 +44,7 @@ def _field(name: str) -> str | None:
 
 
 def _fail(err: DomainError, agreement_id: int):
-    details = "；".join(messages(err.errors))
-    flash(f"操作未执行：{err.message}" + (f"（{details}）" if details else ""), "error")
+    undo_and_flash(err)
     return redirect(url_for("agreements.detail", agreement_id=agreement_id)), 303
 
 
@@ -62,15 +60,9 @@ def _visible(agreement_id: int) -> FrameworkAgreement:
 def index():
     """Agencies: their own and all published; suppliers: open solicitations and agreements in
     force; buyers: agreements in force."""
-    query = select(FrameworkAgreement).order_by(FrameworkAgreement.id.desc())
-    if current_user.role == Role.AGENCY:
-        query = query.where((FrameworkAgreement.status != AgreementStatus.DRAFT.value)
-                            | (FrameworkAgreement.agency_user_id == current_user.id))
-    else:
-        query = query.where(FrameworkAgreement.status != AgreementStatus.DRAFT.value)
     wanted = request.args.get("status")
-    if wanted in AGREEMENT_STATUS_LABELS:
-        query = query.where(FrameworkAgreement.status == wanted)
+    query = agreements.list_query(
+        current_user, status=wanted if wanted in AGREEMENT_STATUS_LABELS else None)
     rows = list(db().scalars(query.limit(200)))
     mine = set()
     if current_user.role == Role.SUPPLIER:

@@ -238,3 +238,18 @@ def test_lapse_through_the_api_needs_the_buyer_and_a_passed_deadline(client, db,
     assert res.status_code == 200 and res.json["status"] == "offered"
     member = agreements.member_for(db, agreement.id, users[1].supplier_id)
     assert res.json["offered_member_id"] == member.id
+
+
+def test_calloff_list_filters_and_refuses_a_bad_query(client, db, clock):
+    agreement, _, _, buyer, line = setup(db, clock)
+    calloff = af.start(db, agreement, buyer, line, "bidding", deadline=af.BID_DEADLINE)
+    headers = bearer(db, buyer)
+    res = client.get(f"/api/v1/calloffs?status=bidding&agreement_id={agreement.id}",
+                     headers=headers)
+    assert res.status_code == 200 and [c["id"] for c in res.json["items"]] == [calloff.id]
+    res = client.get("/api/v1/calloffs?status=awarded", headers=headers)
+    assert res.status_code == 200 and res.json["items"] == []
+    for bad in ("?status=bogus", "?agreement_id=abc", "?per_page=101"):
+        res = client.get(f"/api/v1/calloffs{bad}", headers=headers)
+        assert res.status_code == 400 and res.json["code"] == "validation_error", bad
+    assert client.get("/api/v1/calloffs").status_code == 401

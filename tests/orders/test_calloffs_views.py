@@ -115,3 +115,22 @@ def test_savings_page_for_buyers_and_regulators_only(client, db, clock):
     as_user(client, factories.user(db, "regulator"))
     page = client.get(f"/calloffs?agreement_id={agreement.id}").get_data(as_text=True)
     assert "共 1 次" in page and "价格优势" in page
+
+
+def test_a_refused_acceptance_on_the_page_writes_nothing(client, db, clock):
+    """The award's order cannot be placed (the unit's budget was spent meanwhile): the page
+    says why and nothing of the half-done award is kept."""
+    agreement, _, users, buyer, line = setup(db, clock)
+    calloff = af.start(db, agreement, buyer, line, "rotation",
+                       deadline=af.AFTER + timedelta(days=2))
+    line.spent = line.amount - line.frozen
+    db.flush()
+    notices = len(agreements.notices(db, agreement.id))
+    as_user(client, users[0])
+    res = post(client, f"/calloffs/{calloff.id}/accept", {})
+    assert res.status_code == 303
+    assert "操作未执行" in client.get(res.headers["Location"]).get_data(as_text=True)
+    db.expire_all()
+    assert calloff.status == "offered"
+    assert calloff.awarded_supplier_id is None and calloff.order_id is None
+    assert len(agreements.notices(db, agreement.id)) == notices

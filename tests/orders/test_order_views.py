@@ -258,3 +258,48 @@ def test_regulator_sees_orders_flagged_as_possible_splitting(client, db):
     html = client.get("/orders?split=1").get_data(as_text=True)
     assert second.number in html and first.number not in html
     assert "疑似化整为零" in client.get(f"/orders/{second.id}").get_data(as_text=True)
+
+
+def test_cart_line_forms_refuse_bad_quantities_and_change_nothing(client, db):
+    buyer, _ = factories.buyer_with_budget(db)
+    offer = factories.offer(db, status="active")
+    cart.add(db, buyer, offer.id, 2)
+    _login(client, buyer)
+    token = csrf_token(client, "/cart")
+    url = f"/cart/lines/{offer.id}/quantity"
+    for bad in ("0", "many", ""):
+        res = client.post(url, data={"csrf_token": token, "quantity": bad})
+        assert res.status_code == 302, bad  # refused with a flashed message
+        db.expire_all()
+        assert cart.current_cart(db, buyer).lines[0].quantity == 2, bad
+    assert client.post(url, data={"csrf_token": token, "quantity": "5"}).status_code == 302
+    db.expire_all()
+    assert cart.current_cart(db, buyer).lines[0].quantity == 5
+    res = client.post("/cart/lines/999999/remove", data={"csrf_token": token})
+    assert "购物车中没有该商品" in client.get(res.headers["Location"]).get_data(as_text=True)
+    client.post(f"/cart/lines/{offer.id}/remove", data={"csrf_token": token})
+    db.expire_all()
+    assert cart.current_cart(db, buyer).lines == []
+
+
+def test_another_buyers_saved_cart_cannot_be_restored_or_deleted_on_the_page(client, db):
+    owner, _ = factories.buyer_with_budget(db)
+    offer = factories.offer(db, status="active")
+    cart.add(db, owner, offer.id, 3)
+    saved = cart.save_as(db, owner, "月度耗材")
+    db.flush()
+    other, _ = factories.buyer_with_budget(db)
+    _login(client, other)
+    token = csrf_token(client, "/cart")
+    for action in ("restore", "delete"):
+        res = client.post(f"/cart/saved/{saved.id}/{action}", data={"csrf_token": token})
+        assert "常用清单不存在" in client.get(res.headers["Location"]).get_data(as_text=True)
+    db.expire_all()
+    assert [c.id for c in cart.saved_carts(db, owner)] == [saved.id]
+    assert cart.current_cart(db, other, create=False) is None
+    supplier = factories.user(db, "supplier")
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/cart")})
+    _login(client, supplier)
+    res = client.post(f"/cart/saved/{saved.id}/delete",
+                      data={"csrf_token": csrf_token(client, "/")})
+    assert res.status_code == 403

@@ -7,7 +7,12 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from suppliers.models import AgreementMember, AgreementResponse, FrameworkAgreement
+from suppliers.models import (
+    AgreementMember,
+    AgreementNotice,
+    AgreementResponse,
+    FrameworkAgreement,
+)
 from tests import agreement_factories as af
 from tests import factories
 from tests.conftest import bearer
@@ -279,3 +284,62 @@ def test_quality_scores_through_the_api(client, db, clock):
                          headers=bearer(db, agency_user), json={}).json
     assert [r["supplier_id"] for r in ranked] == [users[1].supplier_id, users[2].supplier_id,
                                                   users[0].supplier_id]
+
+
+def test_termination_needs_a_valid_reason_and_writes_nothing_without_one(client, db, clock):
+    agreement, agency_user, _ = af.active_closed(db)
+    url = f"/api/v1/agreements/{agreement.id}/terminate"
+    headers = bearer(db, agency_user)
+    notices = count(db, AgreementNotice)
+    for bad in ({}, {"reason_code": "bored"}, {"reason_code": "other", "note": "x" * 501}):
+        res = client.post(url, headers=headers, json=bad)
+        assert res.status_code == 400, (bad, res.json)
+        assert res.json["code"] == "validation_error" and res.json["errors"], bad
+    db.refresh(agreement)
+    assert agreement.status == "active"
+    assert count(db, AgreementNotice) == notices
+    res = client.post(url, headers=headers,
+                      json={"reason_code": "requirement_changed", "note": "预算调整"})
+    assert res.status_code == 200, res.json
+    assert res.json["status"] == "terminated"
+    kinds = [n["kind"] for n in client.get(f"/api/v1/agreements/{agreement.id}/notices",
+                                           headers=headers).json]
+    assert "termination" in kinds
+
+
+def test_only_the_owning_agency_terminates_an_agreement(client, db, clock):
+    agreement, _, users = af.active_closed(db)
+    url = f"/api/v1/agreements/{agreement.id}/terminate"
+    data = {"reason_code": "other"}
+    for user in (users[0], factories.user(db, "buyer"), factories.user(db, "regulator")):
+        res = client.post(url, headers=bearer(db, user), json=data)
+        assert res.status_code == 403 and res.json["code"] == "role_forbidden"
+    res = client.post(url, headers=bearer(db, af.agency(db)), json=data)
+    assert res.status_code == 403 and res.json["code"] == "agreement_forbidden"
+    db.refresh(agreement)
+    assert agreement.status == "active"
+
+
+def test_agreement_list_filters_and_refuses_a_bad_query(client, db, clock):
+    closed = af.published(db)
+    opened, _, _ = af.active_open(db, members=1)
+    draft = af.draft(db)
+    headers = bearer(db, factories.user(db, "buyer"))
+
+    def ids(query: str) -> set[int]:
+        res = client.get(f"/api/v1/agreements{query}", headers=headers)
+        assert res.status_code == 200, res.json
+        return {a["id"] for a in res.json["items"]}
+
+    assert {closed.id, opened.id} <= ids("?per_page=100") and draft.id not in ids("?per_page=100")
+    assert opened.id in ids("?kind=open&per_page=100")
+    assert closed.id not in ids("?kind=open&per_page=100")
+    assert closed.id in ids("?status=soliciting&per_page=100")
+    assert opened.id not in ids("?status=soliciting&per_page=100")
+    listed = client.get("/api/v1/agreements?per_page=100", headers=headers).json["items"]
+    assert [i["name"] for a in listed if a["id"] == closed.id for i in a["items"]] == [
+        closed.items[0].name]
+    for bad in ("?status=bogus", "?kind=sideways", "?per_page=0", "?page=0"):
+        res = client.get(f"/api/v1/agreements{bad}", headers=headers)
+        assert res.status_code == 400 and res.json["code"] == "validation_error", bad
+    assert client.get("/api/v1/agreements").status_code == 401

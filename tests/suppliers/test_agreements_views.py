@@ -166,3 +166,26 @@ def test_supplier_joins_an_open_agreement_and_sees_its_position(client, db, cloc
     post(client, f"/agreements/{agreement.id}/join", {})
     page = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
     assert 'data-testid="rotation-position">3<' in page
+
+
+def test_termination_form_needs_the_owner_and_a_reason(client, db, clock):
+    agreement, agency_user, users = af.active_closed(db)
+    url = f"/agreements/{agreement.id}/terminate"
+    as_user(client, users[0])
+    assert post(client, url, {"reason_code": "other"}).status_code == 403
+    as_user(client, af.agency(db))
+    res = post(client, url, {"reason_code": "other"})
+    assert "只有发起该框架协议的集中采购机构" in client.get(res.headers["Location"]).get_data(
+        as_text=True)
+    db.refresh(agreement)
+    assert agreement.status == "active"
+    as_user(client, agency_user)
+    res = post(client, url, {"reason_code": "bored"})
+    assert res.status_code == 303
+    assert "操作未执行" in client.get(res.headers["Location"]).get_data(as_text=True)
+    db.refresh(agreement)
+    assert agreement.status == "active"
+    res = post(client, url, {"reason_code": "violation", "note": "征集过程违规"})
+    assert "框架协议已终止" in client.get(res.headers["Location"]).get_data(as_text=True)
+    db.refresh(agreement)
+    assert agreement.status == "terminated"
