@@ -186,7 +186,10 @@ class OrdersCollection(MethodView):
     @orders_blp.response(200, OrderPage)
     def get(self, args):
         """Buyers list their unit's orders, suppliers their own, overseers all."""
-        query = flow.scope(select(Order), api_actor())
+        if args["overdue"]:  # 逾期未付款, oldest due date first; the other filters still apply
+            query = flow.overdue_query(api_actor())
+        else:
+            query = flow.scope(select(Order), api_actor()).order_by(Order.id.desc())
         if args.get("status"):
             query = query.where(Order.status == args["status"])
         if args.get("source"):
@@ -196,9 +199,7 @@ class OrdersCollection(MethodView):
                 query = query.where(getattr(Order, name) == args[name])
         if args["split_flag"] is not None:
             query = query.where(Order.split_flag.is_(args["split_flag"]))
-        if args["overdue"]:
-            query = flow.overdue_query(api_actor())
-        return paginate(db(), query.order_by(Order.id.desc()), args["page"], args["per_page"])
+        return paginate(db(), query, args["page"], args["per_page"])
 
     @api_roles(Role.BUYER)
     @orders_blp.arguments(CheckoutIn)

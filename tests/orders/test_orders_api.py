@@ -376,3 +376,21 @@ def test_after_sale_return_of_a_paid_order_over_the_api(client, db):
     res = client.post(f"/api/v1/orders/{order.id}/confirm-return", headers=bearer(db, seller),
                       json={})
     assert res.status_code == 200 and res.json["status"] == "returned"
+
+
+def test_overdue_list_keeps_the_other_filters(client, db):
+    """`?overdue=true&supplier_id=…` gives the overdue orders of that supplier only."""
+    late = []
+    for _ in range(2):
+        order, buyer, _seller = factories.order(db, status="delivered")
+        flow.accept(db, buyer, order.id, result="pass", inspector="李四",
+                    today=date.today() - timedelta(days=40))
+        late.append(order)
+    regulator = bearer(db, factories.user(db, "regulator"))
+    res = client.get(f"/api/v1/orders?overdue=true&supplier_id={late[0].supplier_id}"
+                     "&per_page=100", headers=regulator)
+    assert res.status_code == 200
+    ids = {o["id"] for o in res.json["items"]}
+    assert late[0].id in ids and late[1].id not in ids
+    res = client.get("/api/v1/orders?overdue=true&status=paid&per_page=100", headers=regulator)
+    assert res.json["items"] == []
